@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
+// tfjs-core's Node build carries no gradient definitions; the union package's Node build
+// registers them all into the same core, which CAMs and training need.
+import '@tensorflow/tfjs';
+import { packageVersion } from '../version.ts';
 import { registerWasmKernels } from './kernels/register-wasm-kernels.ts';
 
 export type BackendName = 'node' | 'wasm' | 'cpu';
@@ -17,16 +20,7 @@ export interface BackendInfo {
   fallbacks: string[];
 }
 
-const require = createRequire(import.meta.url);
 let current: Promise<BackendInfo> | undefined;
-
-function packageVersion(name: string): string {
-  try {
-    return (require(`${name}/package.json`) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function tryNode(): Promise<BackendInfo> {
   // tfjs-node is optional: it needs libtensorflow, which offline machines cannot download.
@@ -57,6 +51,11 @@ async function tryCpu(): Promise<BackendInfo> {
 }
 
 const loaders: Record<BackendName, () => Promise<BackendInfo>> = { node: tryNode, wasm: tryWasm, cpu: tryCpu };
+
+/** Switches to one backend now, loading it if needed; tests use it to cover every backend. */
+export function useBackend(name: BackendName): Promise<BackendInfo> {
+  return loaders[name]();
+}
 
 export function parseBackendName(value: string | undefined): BackendName | undefined {
   if (value === undefined || value === '') return undefined;

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { runHead, runStage, runStem, type ConvOp, type FoldedResNet } from '../resnet50.ts';
+import { CAM_LAYERS, STAGES, type CamLayer } from '../resnet-spec.ts';
+import type { StageEvidence } from './types.ts';
+
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+export interface EvidencePass {
+  logits: tf.Tensor2D;
+  evidence: StageEvidence[];
+}
+
+/**
+ * A fused conv (+ReLU) whose gradient is only the input's: dy masked by the ReLU, then the
+ * transposed convolution. The weights are constants here, so no filter gradient is computed.
+ */
+function inputOnlyGradConv(net: FoldedResNet): ConvOp {
+  return (input, c, relu) => {
+    const { filter, bias } = net.conv(c);
+    const op = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
+      const y = tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides: c.stride, pad: c.pad, bias, activation: relu ? 'relu' : 'linear' });
+      save([y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const masked = relu ? tf.mul(dy, tf.step(saved[0])) : dy;
+          // conv2dTranspose with the forward filter is exactly the conv's input gradient.
+          return tf.conv2dTranspose(masked as tf.Tensor4D, filter, x.shape, c.stride, c.pad);
+        },
+      };
+    }) as unknown as CustomGradientFunc);
+    return op(input) as tf.Tensor4D;
+  };
+}
+
+/** An identity whose backward pass hands a copy of the gradient arriving at it to `sink`. */
+function gradientTap(sink: (dy: tf.Tensor4D) => void): (x: tf.Tensor4D) => tf.Tensor4D {
+  const op = tf.customGrad(((x: tf.Tensor4D) => ({
+    value: tf.clone(x),
+    gradFunc: (dy: tf.Tensor4D) => {
+      sink(tf.keep(tf.clone(dy)));
+      return dy;
+    },
+  })) as unknown as CustomGradientFunc);
+  return (x) => op(x) as tf.Tensor4D;
+}
+
+/**
+ * ONE forward and ONE backward pass for every requested layer: the network runs without a
+ * tape up to the shallowest requested stage, then under tf.grads from that stage's output,
+ * with taps that catch dy_c/dA at the deeper requested stages on the way back. Nothing below
+ * the shallowest stage is differentiated. y_c is the logit (before softmax), as in the paper.
+ * The caller owns (and must dispose) every tensor returned.
+ */
+export function gatherEvidence(net: FoldedResNet, x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): EvidencePass {
+  const wanted = CAM_LAYERS.filter((l) => layers.includes(l));
+  if (wanted.length === 0) throw new Error('explain needs at least one of layer2, layer3, layer4');
+  const numClasses = net.fcBias.shape[0];
+  if (!Number.isInteger(targetClass) || targetClass < 0 || targetClass >= numClasses) {
+    throw new Error(`target class ${targetClass} is out of range: the model has classes 0..${numClasses - 1}`);
+  }
+  const firstIndex = STAGES.indexOf(wanted[0]);
+  const stages = net.spec.stages;
+  const shallow = tf.tidy(() => {
+    let h = runStem(net.spec, x, net.fusedConv);
+    for (let s = 0; s <= firstIndex; s++) h = runStage(stages[s], h, net.fusedConv);
+    return h;
+  });
+
+  const activations = new Map<CamLayer, tf.Tensor4D>([[wanted[0], shallow]]);
+  const gradients = new Map<CamLayer, tf.Tensor4D>();
+  let logits: tf.Tensor2D | undefined;
+  const gradConv = inputOnlyGradConv(net);
+  const score = (a: tf.Tensor): tf.Scalar => {
+    let h = a as tf.Tensor4D;
+    for (let s = firstIndex + 1; s < stages.length; s++) {
+      h = runStage(stages[s], h, gradConv);
+      const name = stages[s].name as CamLayer;
+      if (wanted.includes(name)) {
+        activations.set(name, tf.keep(tf.clone(h)));
+        h = gradientTap((dy) => gradients.set(name, dy))(h);
+      }
+    }
+    logits = tf.keep(runHead(h, net.fcWeight, net.fcBias));
+    return tf.sum(tf.slice(logits, [0, targetClass], [1, 1]));
+  };
+  try {
+    const [first] = tf.grads(score)([shallow]);
+    gradients.set(wanted[0], first as tf.Tensor4D);
+  } catch (err) {
+    tf.dispose([...activations.values(), ...gradients.values()]);
+    if (logits) logits.dispose();
+    throw err;
+  }
+  return {
+    logits: logits!,
+    evidence: wanted.map((layer) => ({ layer, activations: activations.get(layer)!, gradients: gradients.get(layer)! })),
+  };
+}

@@ -1,0 +1,150 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { RasterImage } from '../data/image-io.ts';
+import { gatherEvidence } from './cam/evidence.ts';
+import { CAM_FORMULAS } from './cam/methods.ts';
+import { fuse, minMaxNormalise, upsample } from './cam/resize.ts';
+import { CAM_METHODS, type CamMethod } from './cam/types.ts';
+import type { Manifest } from './manifest.ts';
+import type { LoadedModel } from './model-dir.ts';
+import { networkInputSize, toInputTensor } from './preprocess.ts';
+import { FoldedResNet } from './resnet50.ts';
+import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
+
+export interface ExplainOptions {
+  methods?: readonly CamMethod[];
+  layers?: readonly CamLayer[];
+  /** Defaults to the manifest's defect class. */
+  targetClass?: number;
+  /** Fusion sharpness, tanh(gamma * M / max M); the authors use 2. */
+  gamma?: number;
+  /** Also return the fused map of the chosen layers (default true when there are several). */
+  fused?: boolean;
+}
+
+/** A row-major single-channel map. */
+export interface Map2D {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface LayerMaps {
+  /** Non-negative map at the stage's own resolution, as the formula gives it. */
+  raw: Map2D;
+  /** Bilinear (align_corners=False) to the original image, min-max normalised to [0, 1]. */
+  normalised: Map2D;
+}
+
+export interface MethodMaps {
+  layers: Partial<Record<CamLayer, LayerMaps>>;
+  fused?: Map2D;
+}
+
+export interface Explanation {
+  targetClass: number;
+  logits: number[];
+  probabilities: number[];
+  /** The size the network ran at, [height, width]. */
+  inputSize: [number, number];
+  imageSize: [number, number];
+  maps: Partial<Record<CamMethod, MethodMaps>>;
+}
+
+export interface Classification {
+  logits: number[];
+  probabilities: number[];
+  defectProbability: number;
+}
+
+async function toMap(t: tf.Tensor2D): Promise<Map2D> {
+  const [height, width] = t.shape;
+  return { width, height, data: (await t.data()) as Float32Array };
+}
+
+/**
+ * The CAM engine for one model: ONE forward and ONE backward pass per image serve every
+ * requested method and layer. It holds the BatchNorm-folded weights; dispose() frees them.
+ */
+export class Explainer {
+  private readonly folded: FoldedResNet;
+
+  constructor(readonly manifest: Manifest, model: Pick<LoadedModel, 'net'>) {
+    this.folded = FoldedResNet.fold(model.net);
+  }
+
+  static fromModel(model: LoadedModel): Explainer {
+    return new Explainer(model.manifest, model);
+  }
+
+  inputSizeFor(image: Pick<RasterImage, 'height' | 'width'>): [number, number] {
+    return networkInputSize(this.manifest.inputSize, image.height, image.width);
+  }
+
+  async classify(image: RasterImage): Promise<Classification> {
+    const logits = tf.tidy(() => this.folded.forward(toInputTensor(image, this.manifest)).logits);
+    const values = Array.from(await logits.data());
+    logits.dispose();
+    const probabilities = softmax(values);
+    return { logits: values, probabilities, defectProbability: probabilities[this.manifest.defectClass] };
+  }
+
+  async explain(image: RasterImage, opts: ExplainOptions = {}): Promise<Explanation> {
+    const methods = opts.methods ?? ['layercam'];
+    for (const m of methods) if (!CAM_METHODS.includes(m)) throw new Error(`unknown CAM method "${m}" (use ${CAM_METHODS.join(', ')})`);
+    const layers = CAM_LAYERS.filter((l) => (opts.layers ?? CAM_LAYERS).includes(l));
+    const targetClass = opts.targetClass ?? this.manifest.defectClass;
+    const gamma = opts.gamma ?? 2;
+    const wantFused = opts.fused ?? layers.length > 1;
+    const { height, width } = image;
+
+    const x = toInputTensor(image, this.manifest);
+    const pass = (() => {
+      try {
+        return gatherEvidence(this.folded, x, layers, targetClass);
+      } finally {
+        x.dispose();
+      }
+    })();
+    const tensors: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T): T => {
+      tensors.push(t);
+      return t;
+    };
+    try {
+      const logits = Array.from(await pass.logits.data());
+      const maps: Explanation['maps'] = {};
+      for (const method of methods) {
+        const raws = pass.evidence.map((e) => keep(CAM_FORMULAS[method](e)));
+        const result: MethodMaps = { layers: {} };
+        for (let i = 0; i < raws.length; i++) {
+          const normalised = keep(tf.tidy(() => minMaxNormalise(upsample(raws[i], height, width))));
+          result.layers[pass.evidence[i].layer] = { raw: await toMap(raws[i]), normalised: await toMap(normalised) };
+        }
+        if (wantFused) result.fused = await toMap(keep(fuse(raws, height, width, gamma)));
+        maps[method] = result;
+      }
+      return {
+        targetClass,
+        logits,
+        probabilities: softmax(logits),
+        inputSize: [x.shape[1], x.shape[2]],
+        imageSize: [height, width],
+        maps,
+      };
+    } finally {
+      tf.dispose(tensors);
+      tf.dispose([pass.logits, ...pass.evidence.flatMap((e) => [e.activations, e.gradients])]);
+    }
+  }
+
+  dispose(): void {
+    this.folded.dispose();
+  }
+}
+
+export function softmax(logits: number[]): number[] {
+  const max = Math.max(...logits);
+  const exps = logits.map((v) => Math.exp(v - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / total);
+}

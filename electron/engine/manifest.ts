@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const WEIGHTS_FILE = 'weights.safetensors';
+export const MODEL_CARD_FILE = 'MODEL_CARD.md';
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+const inputSizeSchema = z.discriminatedUnion('policy', [
+  z.object({ policy: z.literal('fixed'), height: z.number().int().min(32).max(4096), width: z.number().int().min(32).max(4096) }),
+  // Fully convolutional use at the image's own resolution, capped to keep memory bounded.
+  z.object({ policy: z.literal('native'), maxSide: z.number().int().min(32).max(8192) }),
+]);
+
+export const manifestSchema = z
+  .object({
+    format: z.literal('kizu-model'),
+    schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+    name: z.string().min(1),
+    architecture: z.object({
+      name: z.literal('resnet50'),
+      width: z.number().int().positive(),
+      blocks: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+    }),
+    classes: z.array(z.string().min(1)).min(2),
+    defectClass: z.number().int().nonnegative(),
+    inputChannels: z.union([z.literal(1), z.literal(3)]),
+    inputSize: inputSizeSchema,
+    normalization: z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }),
+    weights: z.object({ file: z.string().min(1), dtype: z.enum(['float32', 'float16']) }),
+    provenance: z.object({
+      createdAt: z.string(),
+      createdBy: z.string(),
+      command: z.string().optional(),
+      dataset: z.string().optional(),
+      seed: z.number().int().optional(),
+      init: z.string().optional(),
+      backend: z.string().optional(),
+      notes: z.array(z.string()).default([]),
+    }),
+    metrics: z.record(z.string(), z.unknown()).default({}),
+  })
+  .superRefine((m, ctx) => {
+    if (m.defectClass >= m.classes.length) {
+      ctx.addIssue({ code: 'custom', path: ['defectClass'], message: `is ${m.defectClass} but there are only ${m.classes.length} classes` });
+    }
+    for (const key of ['mean', 'std'] as const) {
+      if (m.normalization[key].length !== m.inputChannels) {
+        ctx.addIssue({ code: 'custom', path: ['normalization', key], message: `has ${m.normalization[key].length} values for ${m.inputChannels} input channel(s)` });
+      }
+    }
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type InputSizePolicy = Manifest['inputSize'];
+
+/** Validates a parsed manifest, naming the file and every offending field. */
+export function parseManifest(raw: unknown, source: string): Manifest {
+  const result = manifestSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${source}: invalid model manifest: ${problems}`);
+  }
+  return result.data;
+}
