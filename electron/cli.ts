@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench.ts';
+import { registerExplain } from './commands/explain.ts';
 import { registerInfo } from './commands/info.ts';
 
 /** Builds the `kizu` command; each subcommand lives in electron/commands/<name>.ts. */
@@ -8,6 +10,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInfo(program);
+  registerBench(program);
+  registerExplain(program);
   return program;
 }
 

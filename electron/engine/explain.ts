@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RasterImage } from '../data/image-io.ts';
 import { gatherEvidence } from './cam/evidence.ts';
+import { InputGradientConvs } from './cam/input-gradient.ts';
 import { CAM_FORMULAS } from './cam/methods.ts';
 import { fuse, minMaxNormalise, upsample } from './cam/resize.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
@@ -67,9 +68,11 @@ async function toMap(t: tf.Tensor2D): Promise<Map2D> {
  */
 export class Explainer {
   private readonly folded: FoldedResNet;
+  private readonly backward: InputGradientConvs;
 
   constructor(readonly manifest: Manifest, model: Pick<LoadedModel, 'net'>) {
     this.folded = FoldedResNet.fold(model.net);
+    this.backward = new InputGradientConvs(this.folded);
   }
 
   static fromModel(model: LoadedModel): Explainer {
@@ -100,7 +103,7 @@ export class Explainer {
     const x = toInputTensor(image, this.manifest);
     const pass = (() => {
       try {
-        return gatherEvidence(this.folded, x, layers, targetClass);
+        return gatherEvidence(this.folded, this.backward, x, layers, targetClass);
       } finally {
         x.dispose();
       }
@@ -138,6 +141,7 @@ export class Explainer {
   }
 
   dispose(): void {
+    this.backward.dispose();
     this.folded.dispose();
   }
 }

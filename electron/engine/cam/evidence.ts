@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runHead, runStage, runStem, type ConvOp, type FoldedResNet } from '../resnet50.ts';
+import { runHead, runStage, runStem, type FoldedResNet } from '../resnet50.ts';
 import { CAM_LAYERS, STAGES, type CamLayer } from '../resnet-spec.ts';
+import type { InputGradientConvs } from './input-gradient.ts';
 import type { StageEvidence } from './types.ts';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
@@ -8,29 +9,6 @@ type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 export interface EvidencePass {
   logits: tf.Tensor2D;
   evidence: StageEvidence[];
-}
-
-/**
- * A fused conv (+ReLU) whose gradient is only the input's: dy masked by the ReLU, then the
- * transposed convolution. The weights are constants here, so no filter gradient is computed.
- */
-function inputOnlyGradConv(net: FoldedResNet): ConvOp {
-  return (input, c, relu) => {
-    const { filter, bias } = net.conv(c);
-    const op = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
-      const y = tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides: c.stride, pad: c.pad, bias, activation: relu ? 'relu' : 'linear' });
-      save([y]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const masked = relu ? tf.mul(dy, tf.step(saved[0])) : dy;
-          // conv2dTranspose with the forward filter is exactly the conv's input gradient.
-          return tf.conv2dTranspose(masked as tf.Tensor4D, filter, x.shape, c.stride, c.pad);
-        },
-      };
-    }) as unknown as CustomGradientFunc);
-    return op(input) as tf.Tensor4D;
-  };
 }
 
 /** An identity whose backward pass hands a copy of the gradient arriving at it to `sink`. */
@@ -52,7 +30,13 @@ function gradientTap(sink: (dy: tf.Tensor4D) => void): (x: tf.Tensor4D) => tf.Te
  * the shallowest stage is differentiated. y_c is the logit (before softmax), as in the paper.
  * The caller owns (and must dispose) every tensor returned.
  */
-export function gatherEvidence(net: FoldedResNet, x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): EvidencePass {
+export function gatherEvidence(
+  net: FoldedResNet,
+  backward: InputGradientConvs,
+  x: tf.Tensor4D,
+  layers: readonly CamLayer[],
+  targetClass: number,
+): EvidencePass {
   const wanted = CAM_LAYERS.filter((l) => layers.includes(l));
   if (wanted.length === 0) throw new Error('explain needs at least one of layer2, layer3, layer4');
   const numClasses = net.fcBias.shape[0];
@@ -70,11 +54,10 @@ export function gatherEvidence(net: FoldedResNet, x: tf.Tensor4D, layers: readon
   const activations = new Map<CamLayer, tf.Tensor4D>([[wanted[0], shallow]]);
   const gradients = new Map<CamLayer, tf.Tensor4D>();
   let logits: tf.Tensor2D | undefined;
-  const gradConv = inputOnlyGradConv(net);
   const score = (a: tf.Tensor): tf.Scalar => {
     let h = a as tf.Tensor4D;
     for (let s = firstIndex + 1; s < stages.length; s++) {
-      h = runStage(stages[s], h, gradConv);
+      h = runStage(stages[s], h, backward.op);
       const name = stages[s].name as CamLayer;
       if (wanted.includes(name)) {
         activations.set(name, tf.keep(tf.clone(h)));

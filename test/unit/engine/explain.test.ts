@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../electron/engine/backend.ts';
 import { gatherEvidence } from '../../../electron/engine/cam/evidence.ts';
+import { InputGradientConvs } from '../../../electron/engine/cam/input-gradient.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
 import { FoldedResNet } from '../../../electron/engine/resnet50.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
@@ -30,7 +31,8 @@ describe.each(backends)('CAM engine against PyTorch on %s', (backend) => {
     const net = tinyNet(fixture);
     const folded = FoldedResNet.fold(net);
     const x = tf.tensor4d(input.data, [1, height, width, channels]);
-    const pass = gatherEvidence(folded, x, CAM_LAYERS, fixture.meta.target);
+    const backward = new InputGradientConvs(folded);
+    const pass = gatherEvidence(folded, backward, x, CAM_LAYERS, fixture.meta.target);
     for (const e of pass.evidence) {
       const want = expectedTensor(fixture, `cam.layercam.${e.layer}.grad`);
       expect(e.gradients.shape).toEqual(want.shape);
@@ -38,6 +40,7 @@ describe.each(backends)('CAM engine against PyTorch on %s', (backend) => {
     }
     expect(maxRelativeError(await pass.logits.data(), expectedTensor(fixture, 'a.logits').data)).toBeLessThan(1e-4);
     tf.dispose([x, pass.logits, ...pass.evidence.flatMap((e) => [e.activations, e.gradients])]);
+    backward.dispose();
     folded.dispose();
     net.dispose();
   });

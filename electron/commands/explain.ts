@@ -1,0 +1,104 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { COLORMAPS, type ColormapName } from '../annotate/colormap.ts';
+import { readImage, writePng } from '../data/image-io.ts';
+import { encodeNpyFloat32 } from '../data/npy.ts';
+import { describeBackend, initBackend } from '../engine/backend.ts';
+import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
+import { Explainer, type Explanation, type Map2D } from '../engine/explain.ts';
+import { loadModel } from '../engine/model-loader.ts';
+import { renderMap } from '../engine/render-maps.ts';
+import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
+import { defaultModelDir } from '../paths.ts';
+import { inputSize, nonNegativeInt, numberList, oneOf, positiveInt } from './cli-options.ts';
+import { terminalProgress } from './progress.ts';
+import type { InputSizePolicy } from '../engine/manifest.ts';
+
+const MAP_CHOICES = [...CAM_LAYERS, 'fused'] as const;
+type MapChoice = (typeof MAP_CHOICES)[number];
+
+interface ExplainCliOptions {
+  model: string;
+  numClasses?: number;
+  mean?: number[];
+  std?: number[];
+  method?: CamMethod[];
+  layer?: MapChoice[];
+  targetClass?: number;
+  inputSize?: InputSizePolicy;
+  out: string;
+  raw?: boolean;
+  colormap: ColormapName;
+  opacity: number;
+}
+
+function pickMap(result: Explanation, method: CamMethod, choice: MapChoice): Map2D | undefined {
+  const maps = result.maps[method];
+  return choice === 'fused' ? maps?.fused : maps?.layers[choice]?.normalised;
+}
+
+export async function runExplain(images: string[], opts: ExplainCliOptions): Promise<{ failed: number }> {
+  const backend = await initBackend();
+  const model = await loadModel(opts.model, { numClasses: opts.numClasses, mean: opts.mean, std: opts.std, inputSize: opts.inputSize });
+  const explainer = Explainer.fromModel(model);
+  model.net.dispose();
+  const methods = opts.method ?? ['layercam'];
+  const choices = opts.layer ?? [...MAP_CHOICES];
+  const layers = CAM_LAYERS.filter((l) => choices.includes(l) || choices.includes('fused'));
+  process.stderr.write(`kizu explain: ${model.manifest.name} on ${describeBackend(backend)}\n`);
+  await mkdir(opts.out, { recursive: true });
+  const progress = terminalProgress(images.length, 'explain');
+  let failed = 0;
+  for (const path of images) {
+    try {
+      const image = await readImage(path);
+      const result = await explainer.explain(image, { methods, layers: layers as CamLayer[], targetClass: opts.targetClass, fused: choices.includes('fused') });
+      const stem = basename(path, extname(path));
+      for (const method of methods) {
+        for (const choice of choices) {
+          const map = pickMap(result, method, choice)!;
+          const base = join(opts.out, `${stem}.${method}.${choice}`);
+          const { heatmap, overlay } = renderMap(image, map, opts.colormap, opts.opacity);
+          await writePng(`${base}.heatmap.png`, { width: image.width, height: image.height, channels: 3, data: heatmap });
+          await writePng(`${base}.overlay.png`, { width: image.width, height: image.height, channels: 3, data: overlay });
+          if (opts.raw) await writeFile(`${base}.npy`, encodeNpyFloat32(map.data, [map.height, map.width]));
+        }
+      }
+      const probs = result.probabilities.map((p, i) => `${model.manifest.classes[i]}=${p.toFixed(4)}`).join(' ');
+      process.stdout.write(`${path}: ${probs} (target ${model.manifest.classes[result.targetClass]})\n`);
+    } catch (err) {
+      failed++;
+      process.stderr.write(`\nkizu explain: ${path}: ${(err as Error).message}\n`);
+    }
+    progress.tick(basename(path));
+  }
+  progress.stop();
+  explainer.dispose();
+  if (failed) process.stderr.write(`kizu explain: ${failed} of ${images.length} image(s) failed\n`);
+  return { failed };
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('compute CAM maps for images and write heatmaps, overlays and (with --raw) .npy maps')
+    .argument('<images...>', 'image files (PNG, JPEG, BMP, TIFF)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--model <path>', 'Kizu model directory or a ResNet50 .safetensors', defaultModelDir())
+    .option('--num-classes <n>', 'classes of a bare .safetensors head', positiveInt('--num-classes'))
+    .option('--mean <m,m,m>', 'normalisation mean (default: the manifest, or ImageNet for .safetensors)', numberList('--mean'))
+    .option('--std <s,s,s>', 'normalisation std', numberList('--std'))
+    .option('--method <name>', `CAM method(s): ${CAM_METHODS.join(', ')} (repeatable; default layercam)`, oneOf('--method', CAM_METHODS))
+    .option('--layer <name>', `map(s): ${MAP_CHOICES.join(', ')} (repeatable; default all)`, oneOf('--layer', MAP_CHOICES))
+    .option('--target-class <n>', 'class whose score is explained (default: the defect class)', nonNegativeInt('--target-class'))
+    .option('--input-size <native|N>', 'network input size (default: the manifest)', inputSize)
+    .option('--raw', 'also write the normalised float32 map as .npy [H, W]')
+    .option('--colormap <name>', `heatmap colours: ${COLORMAPS.join(', ')}`, 'turbo')
+    .option('--opacity <x>', 'overlay opacity 0..1', Number.parseFloat, 0.45)
+    .action(async (images: string[], opts: ExplainCliOptions) => {
+      if (!COLORMAPS.includes(opts.colormap)) throw new Error(`--colormap must be one of ${COLORMAPS.join(', ')}`);
+      const { failed } = await runExplain(images, opts);
+      process.exitCode = failed ? 1 : 0;
+    });
+}
