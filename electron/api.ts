@@ -1,0 +1,268 @@
+/**
+ * THE contract between Kizu's UI and its back end. The renderer calls these methods through
+ * a client that is either Electron IPC (preload.ts) or HTTP (web mode, server.ts); it never
+ * knows which. Every request is validated against its schema on the receiving side.
+ *
+ * Types only and zod schemas: no Node, no DOM, no Electron, so both sides import it.
+ */
+import { z } from 'zod';
+
+export const REVIEW_STATES = ['unreviewed', 'accepted', 'rejected', 'ok', 'edited'] as const;
+export type ReviewState = (typeof REVIEW_STATES)[number];
+
+export const CAM_METHOD_NAMES = ['layercam', 'gradcam', 'gradcampp'] as const;
+export type CamMethodName = (typeof CAM_METHOD_NAMES)[number];
+
+export const CAM_LAYER_NAMES = ['layer2', 'layer3', 'layer4'] as const;
+export const MAP_LAYERS = [...CAM_LAYER_NAMES, 'fused'] as const;
+export type MapLayer = (typeof MAP_LAYERS)[number];
+
+export const EXPORT_FORMATS = ['coco', 'coco-rle', 'voc', 'yolo', 'labelme', 'png'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const id = z.string().min(1).max(4096);
+const path = z.string().min(1).max(4096);
+
+export const thresholdSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('value'), value: z.number().min(0).max(1) }),
+  z.object({ kind: z.literal('fraction-of-max'), fraction: z.number().min(0).max(1) }),
+  z.object({ kind: z.literal('otsu') }),
+  z.object({ kind: z.literal('top-percent'), percent: z.number().gt(0).max(100) }),
+]);
+
+export const cleanupSchema = z.object({
+  openRadius: z.number().int().min(0).max(64).default(0),
+  closeRadius: z.number().int().min(0).max(64).default(0),
+  fillHoles: z.boolean().default(false),
+  minArea: z.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** How a map became a mask: stored with each review so an export reproduces it exactly. */
+export const maskParamsSchema = z.object({
+  method: z.enum(CAM_METHOD_NAMES),
+  layer: z.enum(MAP_LAYERS),
+  threshold: thresholdSchema,
+  cleanup: cleanupSchema,
+});
+export type MaskParams = z.infer<typeof maskParamsSchema>;
+
+export const DEFAULT_MASK_PARAMS: MaskParams = {
+  method: 'layercam',
+  layer: 'fused',
+  threshold: { kind: 'value', value: 0.5 },
+  cleanup: { openRadius: 0, closeRadius: 0, fillHoles: true, minArea: 16 },
+};
+
+/** A binary mask (0/1 per pixel, row-major) at the image's resolution. */
+export const maskSchema = z.object({
+  width: z.number().int().positive().max(20_000),
+  height: z.number().int().positive().max(20_000),
+  data: z.instanceof(Uint8Array),
+}).refine((m) => m.data.length === m.width * m.height, { message: 'mask data length must be width * height' });
+export type WireMask = z.infer<typeof maskSchema>;
+
+export const trainingParamsSchema = z.object({
+  data: path,
+  out: path,
+  defectLabel: z.string().min(1).default('defect'),
+  epochs: z.number().int().min(1).max(1000).default(15),
+  batch: z.number().int().min(1).max(256).default(32),
+  lr: z.number().positive().max(10).default(0.01),
+  inputSize: z.number().int().min(32).max(2048).default(224),
+  init: path.optional(),
+  seed: z.number().int().min(0).default(0),
+});
+export type TrainingParams = z.infer<typeof trainingParamsSchema>;
+
+/** Every method's request schema; the method names are the API. */
+export const requestSchemas = {
+  engineInfo: z.object({}),
+  openFolder: z.object({ path }),
+  openImages: z.object({ paths: z.array(path).min(1).max(100_000) }),
+  openDemo: z.object({}),
+  listImages: z.object({}),
+  getImage: z.object({ id }),
+  getThumbnail: z.object({ id, size: z.number().int().min(16).max(512) }),
+  explain: z.object({
+    id,
+    methods: z.array(z.enum(CAM_METHOD_NAMES)).min(1).default(['layercam', 'gradcam', 'gradcampp']),
+  }),
+  getReview: z.object({ id }),
+  saveReview: z.object({
+    id,
+    state: z.enum(REVIEW_STATES),
+    params: maskParamsSchema,
+    mask: maskSchema.nullable(),
+  }),
+  startExport: z.object({
+    format: z.enum(EXPORT_FORMATS),
+    outDir: path,
+    which: z.enum(['accepted', 'defective']),
+    params: maskParamsSchema.optional(),
+  }),
+  startTraining: trainingParamsSchema,
+  startEvaluation: z.object({ data: path, model: path.optional() }),
+  cancelJob: z.object({ jobId: id }),
+  listJobs: z.object({}),
+  loadModel: z.object({ path }),
+} as const;
+
+export type ApiMethod = keyof typeof requestSchemas;
+export type ApiRequest<M extends ApiMethod> = z.input<(typeof requestSchemas)[M]>;
+export type ParsedRequest<M extends ApiMethod> = z.output<(typeof requestSchemas)[M]>;
+
+export interface BackendSummary {
+  name: 'node' | 'wasm' | 'cpu';
+  version: string;
+  threads: number;
+  simd: boolean;
+  /** e.g. "wasm SIMD 4.22.0, 1 thread": what the status bar shows. */
+  label: string;
+}
+
+export interface ModelSummary {
+  name: string;
+  path: string;
+  classes: string[];
+  defectClass: number;
+  inputChannels: 1 | 3;
+  inputSize: string;
+  metrics: Record<string, unknown>;
+}
+
+export interface EngineInfo {
+  backend: BackendSummary;
+  model: ModelSummary | null;
+  version: string;
+}
+
+export interface ProjectInfo {
+  root: string;
+  imageCount: number;
+  reviewedCount: number;
+}
+
+export interface ImageEntry {
+  /** Path relative to the project root, forward slashes: stable across sessions. */
+  id: string;
+  name: string;
+  state: ReviewState;
+  /** Defect probability from the last classification, if any. */
+  score: number | null;
+  /** File modification time, ms since the epoch. */
+  modifiedAt: number;
+}
+
+export interface ImagePixels {
+  width: number;
+  height: number;
+  /** An 8-bit PNG for display (16-bit images scaled, grey kept grey). */
+  png: Uint8Array;
+}
+
+/** A normalised [0, 1] map at the image's resolution. */
+export interface WireMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export interface ExplainResponse {
+  id: string;
+  modelName: string;
+  targetClass: number;
+  probabilities: number[];
+  defectProbability: number;
+  /** maps[method][layer]: every requested method on layer2, layer3, layer4 and fused. */
+  maps: Partial<Record<CamMethodName, Record<MapLayer, WireMap>>>;
+  /** Wall-clock ms the engine took, for the status bar. */
+  elapsedMs: number;
+}
+
+export interface ReviewRecord {
+  id: string;
+  state: ReviewState;
+  params: MaskParams;
+  mask: WireMask | null;
+  score: number | null;
+  /** ISO time of the last save, or null if never reviewed. */
+  updatedAt: string | null;
+}
+
+export type JobKind = 'export' | 'train' | 'evaluate';
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobEvent {
+  jobId: string;
+  kind: JobKind;
+  state: JobState;
+  done: number;
+  total: number;
+  etaSeconds: number | null;
+  message: string;
+  /** Training: one point of the loss/accuracy curve. */
+  metrics?: { step: number; epoch: number; loss: number; accuracy: number; lr: number; imagesPerSecond: number };
+  /** When done: what the job produced (output folder, model dir, evaluation table...). */
+  result?: Record<string, unknown>;
+  /** Per-file problems that did not stop the job. */
+  failures?: { file: string; message: string }[];
+}
+
+export interface JobHandle {
+  jobId: string;
+}
+
+/** The response type of each method. */
+export interface ApiResponses {
+  engineInfo: EngineInfo;
+  openFolder: ProjectInfo;
+  openImages: ProjectInfo;
+  openDemo: ProjectInfo;
+  listImages: ImageEntry[];
+  getImage: ImagePixels;
+  getThumbnail: ImagePixels;
+  explain: ExplainResponse;
+  getReview: ReviewRecord;
+  saveReview: ReviewRecord;
+  startExport: JobHandle;
+  startTraining: JobHandle;
+  startEvaluation: JobHandle;
+  cancelJob: { cancelled: boolean };
+  listJobs: JobEvent[];
+  loadModel: ModelSummary;
+}
+
+/** What the renderer holds: one async function per method, plus job events. */
+export type KizuApi = {
+  [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResponses[M]>;
+} & {
+  onJobEvent(listener: (event: JobEvent) => void): () => void;
+};
+
+/** The back end's side: the same methods, given already-validated requests. */
+export type KizuHandlers = {
+  [M in ApiMethod]: (request: ParsedRequest<M>) => Promise<ApiResponses[M]>;
+};
+
+/** An error a caller can act on; `where` names the field or file at fault. */
+export interface ApiErrorBody {
+  error: string;
+  method?: string;
+  where?: string;
+}
+
+/** Validates one call, with a message naming the method and every offending field. */
+export function parseRequest<M extends ApiMethod>(method: M, raw: unknown): ParsedRequest<M> {
+  const schema = requestSchemas[method];
+  if (!schema) throw new Error(`unknown API method "${String(method)}"`);
+  const result = schema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');
+    throw new Error(`${method}: invalid request: ${problems}`);
+  }
+  return result.data as ParsedRequest<M>;
+}
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, name);
+}
