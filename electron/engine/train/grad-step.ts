@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BN_MOMENTUM } from '../resnet-spec.ts';
+import { ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
+import type { ParamLayout } from './param-layout.ts';
+
+export interface MicroBatchResult {
+  /** Sum over the micro-batch of the per-image cross-entropy. */
+  lossSum: number;
+  correct: number;
+  count: number;
+}
+
+/**
+ * Gradients of the mean cross-entropy over a whole step, accumulated micro-batch by
+ * micro-batch into a flat buffer, so an effective batch larger than the wasm heap allows
+ * still gives exactly the mean's gradient. BatchNorm uses each micro-batch's statistics.
+ */
+export class GradientAccumulator {
+  readonly grads: Float32Array;
+  /** Sum over micro-batches of each BatchNorm's batch mean / unbiased variance. */
+  private readonly statSums = new Map<string, { mean: Float32Array; variance: Float32Array }>();
+  private microBatches = 0;
+
+  constructor(private readonly layout: ParamLayout) {
+    this.grads = new Float32Array(layout.size);
+  }
+
+  /**
+   * One micro-batch: images [n, h, w, c] normalised, labels class indices. `stepSize` is the
+   * number of images in the whole step, so the gradients sum to the step's mean.
+   */
+  async add(params: Float32Array, x: tf.Tensor4D, labels: Int32Array, stepSize: number): Promise<MicroBatchResult> {
+    const { layout } = this;
+    const numClasses = layout.spec.config.numClasses;
+    const result = tf.tidy(() => {
+      const tensors = new Map(layout.slots.map((s) => [s.name, tf.tensor(params.subarray(s.offset, s.offset + s.size), s.shape)]));
+      const net = ResNet50.fromTensors(layout.spec, tensors);
+      const trainables = layout.trainable.map((s) => tensors.get(s.name)!);
+      const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses);
+      let logits: tf.Tensor2D | undefined;
+      const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+      const lossFn = (...ps: tf.Tensor[]): tf.Scalar => {
+        const byName = new Map(layout.trainable.map((s, i) => [s.name, ps[i]]));
+        const out = forwardWithBatchNorm(net, x, true, (n) => byName.get(n) ?? tensors.get(n)!);
+        logits = tf.keep(out.logits);
+        for (const [bn, s] of out.batchStats) stats.set(bn, { mean: tf.keep(s.mean), variance: tf.keep(s.variance) });
+        const perImage = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(out.logits)), 1));
+        return tf.div(tf.sum(perImage), stepSize) as tf.Scalar;
+      };
+      const { value, grads } = tf.valueAndGrads(lossFn)(trainables);
+      const predicted = tf.argMax(logits!, 1);
+      const correct = tf.sum(tf.cast(tf.equal(predicted, tf.tensor1d(labels, 'int32')), 'int32'));
+      return { value, grads, correct, stats, logits: logits! };
+    });
+    const lossSum = (await result.value.data())[0] * stepSize;
+    const correct = (await result.correct.data())[0];
+    for (let i = 0; i < layout.trainable.length; i++) {
+      const slot = layout.trainable[i];
+      const g = (await result.grads[i].data()) as Float32Array;
+      const target = this.grads.subarray(slot.offset, slot.offset + slot.size);
+      for (let j = 0; j < g.length; j++) target[j] += g[j];
+    }
+    for (const [bn, s] of result.stats) {
+      const mean = (await s.mean.data()) as Float32Array;
+      const variance = (await s.variance.data()) as Float32Array;
+      const sums = this.statSums.get(bn) ?? { mean: new Float32Array(mean.length), variance: new Float32Array(variance.length) };
+      for (let j = 0; j < mean.length; j++) {
+        sums.mean[j] += mean[j];
+        sums.variance[j] += variance[j];
+      }
+      this.statSums.set(bn, sums);
+    }
+    tf.dispose([result.value, ...result.grads, result.correct, result.logits, ...[...result.stats.values()].flatMap((s) => [s.mean, s.variance])]);
+    this.microBatches++;
+    return { lossSum, correct, count: labels.length };
+  }
+
+  /** Mean batch statistics over the micro-batches, per BatchNorm prefix. */
+  batchStatistics(): Map<string, { mean: Float32Array; variance: Float32Array }> {
+    const out = new Map<string, { mean: Float32Array; variance: Float32Array }>();
+    for (const [bn, s] of this.statSums) {
+      out.set(bn, { mean: s.mean.map((v) => v / this.microBatches), variance: s.variance.map((v) => v / this.microBatches) });
+    }
+    return out;
+  }
+}
+
+/** PyTorch's running-average update of BatchNorm statistics, in place on the flat buffer. */
+export function updateRunningStats(layout: ParamLayout, params: Float32Array, stats: Map<string, { mean: Float32Array; variance: Float32Array }>): void {
+  for (const [bn, s] of stats) {
+    const mean = layout.view(params, `${bn}.running_mean`);
+    const variance = layout.view(params, `${bn}.running_var`);
+    for (let j = 0; j < mean.length; j++) {
+      mean[j] = (1 - BN_MOMENTUM) * mean[j] + BN_MOMENTUM * s.mean[j];
+      variance[j] = (1 - BN_MOMENTUM) * variance[j] + BN_MOMENTUM * s.variance[j];
+    }
+  }
+}
