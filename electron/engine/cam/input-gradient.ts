@@ -12,7 +12,7 @@ function zeroInsert(t: tf.Tensor4D, height: number, width: number): tf.Tensor4D 
   const [n, h, w, c] = t.shape;
   const cols = tf.reshape(tf.stack([t, tf.zerosLike(t)], 3), [n, h, 2 * w, c]);
   const rows = tf.reshape(tf.stack([cols, tf.zerosLike(cols)], 2), [n, 2 * h, 2 * w, c]);
-  return tf.slice(rows, [0, 0, 0, 0], [n, height, width, c]);
+  return tf.slice(rows, [0, 0, 0, 0], [n, height, width, c]) as tf.Tensor4D;
 }
 
 /**

@@ -18,7 +18,7 @@ export interface MicroBatchResult {
 export class GradientAccumulator {
   readonly grads: Float32Array;
   /** Sum over micro-batches of each BatchNorm's batch mean / unbiased variance. */
-  private readonly statSums = new Map<string, { mean: Float32Array; variance: Float32Array }>();
+  private readonly statSums_ = new Map<string, { mean: Float32Array; variance: Float32Array }>();
   private microBatches = 0;
 
   constructor(private readonly layout: ParamLayout) {
@@ -38,12 +38,12 @@ export class GradientAccumulator {
       const trainables = layout.trainable.map((s) => tensors.get(s.name)!);
       const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses);
       let logits: tf.Tensor2D | undefined;
-      const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+      const stats: Record<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }> = {};
       const lossFn = (...ps: tf.Tensor[]): tf.Scalar => {
         const byName = new Map(layout.trainable.map((s, i) => [s.name, ps[i]]));
         const out = forwardWithBatchNorm(net, x, true, (n) => byName.get(n) ?? tensors.get(n)!);
         logits = tf.keep(out.logits);
-        for (const [bn, s] of out.batchStats) stats.set(bn, { mean: tf.keep(s.mean), variance: tf.keep(s.variance) });
+        for (const [bn, s] of out.batchStats) stats[bn] = { mean: tf.keep(s.mean), variance: tf.keep(s.variance) };
         const perImage = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(out.logits)), 1));
         return tf.div(tf.sum(perImage), stepSize) as tf.Scalar;
       };
@@ -60,29 +60,49 @@ export class GradientAccumulator {
       const target = this.grads.subarray(slot.offset, slot.offset + slot.size);
       for (let j = 0; j < g.length; j++) target[j] += g[j];
     }
-    for (const [bn, s] of result.stats) {
+    for (const [bn, s] of Object.entries(result.stats)) {
       const mean = (await s.mean.data()) as Float32Array;
       const variance = (await s.variance.data()) as Float32Array;
-      const sums = this.statSums.get(bn) ?? { mean: new Float32Array(mean.length), variance: new Float32Array(variance.length) };
+      const sums = this.statSums_.get(bn) ?? { mean: new Float32Array(mean.length), variance: new Float32Array(variance.length) };
       for (let j = 0; j < mean.length; j++) {
         sums.mean[j] += mean[j];
         sums.variance[j] += variance[j];
       }
-      this.statSums.set(bn, sums);
+      this.statSums_.set(bn, sums);
     }
-    tf.dispose([result.value, ...result.grads, result.correct, result.logits, ...[...result.stats.values()].flatMap((s) => [s.mean, s.variance])]);
+    tf.dispose([result.value, ...result.grads, result.correct, result.logits, ...Object.values(result.stats).flatMap((s) => [s.mean, s.variance])]);
     this.microBatches++;
     return { lossSum, correct, count: labels.length };
   }
 
+  /** Sums of batch statistics over the micro-batches, to merge across workers. */
+  statSums(): Record<string, { mean: Float32Array; variance: Float32Array }> {
+    return Object.fromEntries(this.statSums_);
+  }
+
   /** Mean batch statistics over the micro-batches, per BatchNorm prefix. */
   batchStatistics(): Map<string, { mean: Float32Array; variance: Float32Array }> {
-    const out = new Map<string, { mean: Float32Array; variance: Float32Array }>();
-    for (const [bn, s] of this.statSums) {
-      out.set(bn, { mean: s.mean.map((v) => v / this.microBatches), variance: s.variance.map((v) => v / this.microBatches) });
-    }
-    return out;
+    return meanStatistics([{ statSums: this.statSums(), microBatches: this.microBatches }]);
   }
+}
+
+/** Averages BatchNorm batch statistics over every micro-batch of every worker. */
+export function meanStatistics(
+  parts: { statSums: Record<string, { mean: Float32Array; variance: Float32Array }>; microBatches: number }[],
+): Map<string, { mean: Float32Array; variance: Float32Array }> {
+  const total = parts.reduce((a, p) => a + p.microBatches, 0);
+  const out = new Map<string, { mean: Float32Array; variance: Float32Array }>();
+  for (const part of parts) {
+    for (const [bn, s] of Object.entries(part.statSums)) {
+      const acc = out.get(bn) ?? { mean: new Float32Array(s.mean.length), variance: new Float32Array(s.variance.length) };
+      for (let j = 0; j < s.mean.length; j++) {
+        acc.mean[j] += s.mean[j] / total;
+        acc.variance[j] += s.variance[j] / total;
+      }
+      out.set(bn, acc);
+    }
+  }
+  return out;
 }
 
 /** PyTorch's running-average update of BatchNorm statistics, in place on the flat buffer. */

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { evaluate, formatEvaluation } from '../engine/evaluate.ts';
+import { defaultModelDir } from '../paths.ts';
+import { positiveInt } from './cli-options.ts';
+import { terminalProgress, type Progress } from './progress.ts';
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('classification and CAM localisation metrics on a dataset\'s test split')
+    .requiredOption('--data <dataset>', 'a dataset with a test split and masks (e.g. from make-dataset)')
+    .option('--model <dir>', 'Kizu model directory', defaultModelDir())
+    .option('--defect-label <name>', 'which label means defect', 'defect')
+    .option('--limit <n>', 'evaluate at most N test images', positiveInt('--limit'))
+    .option('--json', 'print one JSON object instead of Markdown')
+    .action(async (opts: { data: string; model: string; defectLabel: string; limit?: number; json?: boolean }) => {
+      let bar: Progress | undefined;
+      const report = await evaluate(opts, (done, total, what) => {
+        bar ??= terminalProgress(total, 'evaluate');
+        bar.tick(what);
+      });
+      bar?.stop();
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatEvaluation(report)}\n`);
+    });
+}

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../engine/train/train.ts';
+import { nonNegativeInt, positiveInt } from './cli-options.ts';
+import { terminalProgress, type Progress } from './progress.ts';
+
+interface TrainCliOptions {
+  data: string;
+  out: string;
+  defectLabel: string;
+  epochs: number;
+  batch: number;
+  microBatch: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  inputSize: number;
+  width: number;
+  init?: string;
+  resume?: boolean;
+  seed: number;
+  valFraction: number;
+  workers: number;
+  checkpointEvery: number;
+  balance: boolean;
+}
+
+function positiveNumber(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${v}"`);
+    return n;
+  };
+}
+
+export function registerTrain(program: Command): void {
+  const d = DEFAULT_TRAIN_OPTIONS;
+  program
+    .command('train')
+    .description('train the defect classifier on image-level labels (masks are never read)')
+    .requiredOption('--data <dataset>', 'a DAGM-layout folder, a folder per label, or a CSV of path,label')
+    .requiredOption('--out <dir>', 'model directory to write (checkpoints and train-log.jsonl go there too)')
+    .option('--defect-label <name>', 'which label means defect', d.defectLabel)
+    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
+    .option('--batch <n>', 'images per optimiser step', positiveInt('--batch'), d.batch)
+    .option('--micro-batch <n>', 'images per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)
+    .option('--lr <x>', 'peak learning rate (warm-up then cosine)', positiveNumber('--lr'), d.lr)
+    .option('--momentum <x>', 'SGD momentum', positiveNumber('--momentum'), d.momentum)
+    .option('--weight-decay <x>', 'L2 on conv and fc weights', positiveNumber('--weight-decay'), d.weightDecay)
+    .option('--warmup-epochs <n>', 'linear warm-up length', nonNegativeInt('--warmup-epochs'), d.warmupEpochs)
+    .option('--input-size <n>', 'square input size', positiveInt('--input-size'), d.inputSize)
+    .option('--width <n>', 'stem width (64 = torchvision ResNet50; smaller = narrower, same topology)', positiveInt('--width'), d.width)
+    .option('--init <weights>', 'start from a ResNet50 .safetensors (torchvision/timm names) or a Kizu model dir')
+    .option('--resume', 'continue from the checkpoint in --out')
+    .option('--seed <n>', 'seed for initialisation, sampling and augmentation', nonNegativeInt('--seed'), d.seed)
+    .option('--val-fraction <x>', 'share of training images held out for validation', positiveNumber('--val-fraction'), d.valFraction)
+    .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
+    .option('--no-balance', 'sample classes as they come instead of balancing them')
+    .action(async (opts: TrainCliOptions) => {
+      const controller = new AbortController();
+      const onSignal = () => {
+        process.stderr.write('\nkizu train: stopping after this step and writing a checkpoint (Ctrl-C again to force)\n');
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...opts, resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}` };
+      let bar: Progress | undefined;
+      let shown = 0;
+      try {
+        const result = await train(options, {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.phase === 'prepare') process.stderr.write(`kizu train: ${p.message}\n`);
+            if (p.phase === 'train') {
+              bar ??= terminalProgress(p.totalSteps, 'train');
+              while (shown < p.step) {
+                bar.tick(`loss ${p.loss?.toFixed(4)} acc ${p.accuracy?.toFixed(3)} lr ${p.lr?.toExponential(2)} ${p.imagesPerSecond?.toFixed(2)} img/s`);
+                shown++;
+              }
+            }
+            if (p.validation && p.phase === 'validate') process.stderr.write(`\nepoch ${p.validation.epoch}: validation accuracy ${p.validation.accuracy.toFixed(4)}, AUROC ${p.validation.auroc.toFixed(4)}, loss ${p.validation.loss.toFixed(4)}\n`);
+          },
+        });
+        bar?.stop();
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.cancelled ? 130 : 0;
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,228 @@
+import { openDataset, type DatasetItem } from '../data/datasets.ts';
+import { readImage } from '../data/image-io.ts';
+import { auroc, emptyCounts, iouDefect, miou, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
+import { initBackend, describeBackend } from './backend.ts';
+import { CAM_METHODS, type CamMethod } from './cam/types.ts';
+import { Explainer, type Explanation } from './explain.ts';
+import { loadModel } from './model-loader.ts';
+import { CAM_LAYERS } from './resnet-spec.ts';
+import { splitTrainVal } from './train/sampler.ts';
+
+export const EVAL_MAPS = [...CAM_LAYERS, 'fused'] as const;
+export type EvalMap = (typeof EVAL_MAPS)[number];
+/** The thresholds searched on the validation split. */
+const THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
+const HISTOGRAM_BINS = 1024;
+
+export interface LocalisationScore {
+  method: CamMethod;
+  map: EvalMap;
+  /** At the fixed threshold 0.5 on the normalised map. */
+  fixed: { threshold: number; miou: number; iouDefect: number };
+  /** At the threshold that maximised mIoU on the validation split's defective images. */
+  tuned: { threshold: number; miou: number; iouDefect: number } | null;
+  pixelAuroc: number;
+}
+
+export interface EvaluationReport {
+  model: string;
+  dataset: string;
+  backend: string;
+  classification: {
+    images: number;
+    accuracy: number;
+    auroc: number;
+    /** Rows are the truth (ok, defect), columns the prediction at p >= 0.5. */
+    confusion: [[number, number], [number, number]];
+  };
+  localisation: {
+    images: number;
+    validationImages: number;
+    truth: 'exact masks' | 'weak labels';
+    scores: LocalisationScore[];
+  };
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+/** Pixel scores binned by value: an exact-to-1/1024 ROC over millions of pixels in fixed memory. */
+class PixelRoc {
+  readonly pos = new Float64Array(HISTOGRAM_BINS);
+  readonly neg = new Float64Array(HISTOGRAM_BINS);
+
+  add(scores: Float32Array, truth: Uint8Array): void {
+    for (let i = 0; i < scores.length; i++) {
+      const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(scores[i] * HISTOGRAM_BINS)));
+      if (truth[i]) this.pos[bin]++;
+      else this.neg[bin]++;
+    }
+  }
+
+  auroc(): number {
+    let negBelow = 0;
+    let area = 0;
+    let totalPos = 0;
+    let totalNeg = 0;
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
+      area += this.pos[b] * (negBelow + this.neg[b] / 2);
+      negBelow += this.neg[b];
+      totalPos += this.pos[b];
+      totalNeg += this.neg[b];
+    }
+    return totalPos && totalNeg ? area / (totalPos * totalNeg) : NaN;
+  }
+}
+
+/** The exact mask when the dataset has one (Kizu's generator writes it), else the weak label. */
+function truthPath(item: DatasetItem): { path: string; exact: boolean } | null {
+  if (item.exactMaskPath) return { path: item.exactMaskPath, exact: true };
+  return item.maskPath ? { path: item.maskPath, exact: false } : null;
+}
+
+async function readTruth(path: string, width: number, height: number): Promise<Uint8Array> {
+  const img = await readImage(path);
+  if (img.width !== width || img.height !== height) throw new Error(`${path}: mask is ${img.width}x${img.height} but its image is ${width}x${height}`);
+  const out = new Uint8Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = img.data[i * img.channels] > 0.5 ? 1 : 0;
+  return out;
+}
+
+function binarise(map: Float32Array, threshold: number): Uint8Array {
+  const out = new Uint8Array(map.length);
+  for (let i = 0; i < map.length; i++) out[i] = map[i] >= threshold ? 1 : 0;
+  return out;
+}
+
+function mapOf(result: Explanation, method: CamMethod, map: EvalMap): Float32Array {
+  const m = result.maps[method]!;
+  return map === 'fused' ? m.fused!.data : m.layers[map]!.normalised.data;
+}
+
+/**
+ * Classification on the test split, then localisation on its defective images for every
+ * method x layer: mIoU and IoU(defect) at 0.5 and at the threshold chosen on the validation
+ * split (the training images held out by the same seeded split; never the test split), and
+ * pixel AUROC.
+ */
+export async function evaluate(
+  opts: { data: string; model: string; defectLabel?: string; valFraction?: number; limit?: number },
+  onProgress?: (done: number, total: number, what: string) => void,
+): Promise<EvaluationReport> {
+  const started = Date.now();
+  const backend = await initBackend();
+  const model = await loadModel(opts.model);
+  const explainer = Explainer.fromModel(model);
+  model.net.dispose();
+  const dataset = await openDataset(opts.data, { defectLabel: opts.defectLabel ?? 'defect' });
+  const hasSplits = dataset.items.some((i) => i.split === 'test');
+  const test = (hasSplits ? dataset.items.filter((i) => i.split === 'test') : dataset.items).slice(0, opts.limit);
+  const trainItems = hasSplits ? dataset.items.filter((i) => i.split !== 'test') : [];
+  const seed = model.manifest.provenance.seed ?? 0;
+  const { val } = splitTrainVal(trainItems.map((item, index) => ({ index, isDefect: item.isDefect })), opts.valFraction ?? 0.15, seed);
+  const validation = val.map((i) => trainItems[i]).filter((i) => i.isDefect && truthPath(i));
+  const defective = test.filter((i) => i.isDefect && truthPath(i));
+  const total = test.length + validation.length + defective.length;
+  let done = 0;
+  const tick = (what: string) => onProgress?.(++done, total, what);
+
+  try {
+    const probs: number[] = [];
+    const classifyStart = Date.now();
+    for (const item of test) {
+      probs.push((await explainer.classify(await readImage(item.path))).defectProbability);
+      tick(item.path);
+    }
+    const classifySeconds = (Date.now() - classifyStart) / 1000;
+    const truth = test.map((i) => i.isDefect);
+    const confusion: [[number, number], [number, number]] = [[0, 0], [0, 0]];
+    probs.forEach((p, i) => confusion[truth[i] ? 1 : 0][p >= 0.5 ? 1 : 0]++);
+
+    const keys = CAM_METHODS.flatMap((method) => EVAL_MAPS.map((map) => ({ method, map })));
+    const explainAll = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: true };
+    const valCounts = keys.map(() => THRESHOLDS.map(() => emptyCounts()));
+    let allExact = true;
+    for (const item of validation) {
+      const image = await readImage(item.path);
+      const t = truthPath(item)!;
+      allExact &&= t.exact;
+      const mask = await readTruth(t.path, image.width, image.height);
+      const result = await explainer.explain(image, explainAll);
+      keys.forEach(({ method, map }, k) => THRESHOLDS.forEach((th, j) => segmentationCounts(binarise(mapOf(result, method, map), th), mask, valCounts[k][j])));
+      tick(item.path);
+    }
+    const tunedThreshold = keys.map((_, k) => {
+      if (validation.length === 0) return null;
+      let best = 0;
+      valCounts[k].forEach((c, j) => { if (miou(c) > miou(valCounts[k][best])) best = j; });
+      return THRESHOLDS[best];
+    });
+
+    const fixedCounts = keys.map(() => emptyCounts());
+    const tunedCounts: SegmentationCounts[] = keys.map(() => emptyCounts());
+    const rocs = keys.map(() => new PixelRoc());
+    for (const item of defective) {
+      const image = await readImage(item.path);
+      const t = truthPath(item)!;
+      allExact &&= t.exact;
+      const mask = await readTruth(t.path, image.width, image.height);
+      const result = await explainer.explain(image, explainAll);
+      keys.forEach(({ method, map }, k) => {
+        const m = mapOf(result, method, map);
+        segmentationCounts(binarise(m, 0.5), mask, fixedCounts[k]);
+        const th = tunedThreshold[k];
+        if (th !== null) segmentationCounts(binarise(m, th), mask, tunedCounts[k]);
+        rocs[k].add(m, mask);
+      });
+      tick(item.path);
+    }
+
+    return {
+      model: `${model.manifest.name} (${opts.model})`,
+      dataset: opts.data,
+      backend: describeBackend(backend),
+      classification: {
+        images: test.length,
+        accuracy: probs.filter((p, i) => (p >= 0.5) === truth[i]).length / Math.max(1, probs.length),
+        auroc: auroc(probs, truth),
+        confusion,
+      },
+      localisation: {
+        images: defective.length,
+        validationImages: validation.length,
+        truth: allExact ? 'exact masks' : 'weak labels',
+        scores: keys.map(({ method, map }, k) => ({
+          method,
+          map,
+          fixed: { threshold: 0.5, miou: miou(fixedCounts[k]), iouDefect: iouDefect(fixedCounts[k]) },
+          tuned: tunedThreshold[k] === null ? null : { threshold: tunedThreshold[k]!, miou: miou(tunedCounts[k]), iouDefect: iouDefect(tunedCounts[k]) },
+          pixelAuroc: rocs[k].auroc(),
+        })),
+      },
+      imagesPerSecond: test.length / Math.max(1e-9, classifySeconds),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    explainer.dispose();
+  }
+}
+
+const METHOD_NAMES: Record<CamMethod, string> = { layercam: 'LayerCAM', gradcam: 'Grad-CAM', gradcampp: 'Grad-CAM++' };
+
+/** The report as Markdown: a classification line and a paper-style localisation table. */
+export function formatEvaluation(r: EvaluationReport): string {
+  const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : (v * 100).toFixed(1));
+  const c = r.classification;
+  const lines = [
+    `**Model** ${r.model} on ${r.backend}; **data** ${r.dataset}`,
+    '',
+    `Classification (${c.images} test images): accuracy ${pct(c.accuracy)}%, AUROC ${c.auroc.toFixed(4)}; confusion (rows truth ok/defect, columns predicted ok/defect): [[${c.confusion[0].join(', ')}], [${c.confusion[1].join(', ')}]]; ${r.imagesPerSecond.toFixed(2)} images/s.`,
+    '',
+    `Localisation on ${r.localisation.images} defective test images against ${r.localisation.truth}; thresholds tuned on ${r.localisation.validationImages} validation images (mIoU = mean of IoU(defect) and IoU(background), in %):`,
+    '',
+    '| method | map | mIoU @0.5 | IoU(defect) @0.5 | tuned threshold | mIoU @tuned | IoU(defect) @tuned | pixel AUROC |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.localisation.scores.map((s) =>
+      `| ${METHOD_NAMES[s.method]} | ${s.map} | ${pct(s.fixed.miou)} | ${pct(s.fixed.iouDefect)} | ${s.tuned ? s.tuned.threshold.toFixed(2) : '-'} | ${s.tuned ? pct(s.tuned.miou) : '-'} | ${s.tuned ? pct(s.tuned.iouDefect) : '-'} | ${s.pixelAuroc.toFixed(4)} |`),
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../../electron/data/synth/generate.ts';
+import { loadModelDir } from '../../../electron/engine/model-dir.ts';
+import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../../../electron/engine/train/train.ts';
+import { FIXTURE_DIR } from '../helpers/fixture.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'kizu-train-'));
+const data = join(root, 'data');
+const KIZU = fileURLToPath(new URL('../../../bin/kizu.js', import.meta.url));
+
+interface LogLine { type: string; step: number; loss: number }
+const readLog = (dir: string): LogLine[] => readFileSync(join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+
+function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return { ...DEFAULT_TRAIN_OPTIONS, data, out, epochs: 4, batch: 8, microBatch: 4, inputSize: 48, width: 8, workers: 0, checkpointEvery: 2, lr: 0.05, seed: 7, ...extra };
+}
+
+const cliArgs = (out: string) => ['train', '--data', data, '--out', out, '--epochs', '3', '--batch', '8', '--micro-batch', '4', '--input-size', '48',
+  '--width', '8', '--workers', '2', '--checkpoint-every', '2', '--seed', '11'];
+
+function runCli(args: string[], killWhen?: (out: string) => boolean, out?: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KIZU, ...args], { stdio: 'ignore' });
+    const timer = killWhen && setInterval(() => {
+      if (killWhen(out!)) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+      }
+    }, 50);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (timer) clearInterval(timer);
+      resolve(code);
+    });
+  });
+}
+
+beforeAll(async () => {
+  await generateDataset({ out: data, classes: 2, trainClean: 8, trainDefect: 8, testClean: 2, testDefect: 2, size: 128, seed: 3 });
+});
+
+describe('kizu train', () => {
+  it('a tiny-width ResNet50 fits a tiny generated set: the loss falls', async () => {
+    const out = join(root, 'fits');
+    const result = await train(options(out, { epochs: 15, microBatch: 8, lr: 0.02, warmupEpochs: 0, valFraction: 0, augment: { flips: false, rot90: false, brightness: 0, contrast: 0 } }));
+    expect(result.cancelled).toBe(false);
+    const losses = readLog(out).filter((l) => l.type === 'step').map((l) => l.loss);
+    expect(losses.length).toBe(result.steps);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-3))).toBeLessThan(0.6 * mean(losses.slice(0, 3)));
+    const model = await loadModelDir(out);
+    expect(model.manifest.classes).toEqual(['ok', 'defect']);
+    expect(model.manifest.architecture.width).toBe(8);
+    expect(model.manifest.inputChannels).toBe(1);
+    model.net.dispose();
+  });
+
+  it('resuming after SIGKILL gives the same next-step loss as an uninterrupted run', async () => {
+    const whole = join(root, 'whole');
+    expect(await runCli(cliArgs(whole))).toBe(0);
+    const killed = join(root, 'killed');
+    const checkpointed = (out: string) => {
+      const latest = join(out, 'checkpoint', 'latest.json');
+      return existsSync(latest) && JSON.parse(readFileSync(latest, 'utf8')).folder >= 'step-00000002';
+    };
+    expect(await runCli(cliArgs(killed), checkpointed, killed)).not.toBe(0);
+    const resumedAt = Number(JSON.parse(readFileSync(join(killed, 'checkpoint', 'latest.json'), 'utf8')).folder.slice(5));
+    expect(resumedAt).toBeGreaterThanOrEqual(2);
+    expect(await runCli([...cliArgs(killed), '--resume'])).toBe(0);
+    const expected = readLog(whole).find((l) => l.type === 'step' && l.step === resumedAt + 1)!;
+    const resumed = readLog(killed).filter((l) => l.type === 'step' && l.step === resumedAt + 1).at(-1)!;
+    expect(resumed.loss).toBe(expected.loss);
+    const lastWhole = readLog(whole).filter((l) => l.type === 'step').at(-1)!;
+    const lastResumed = readLog(killed).filter((l) => l.type === 'step').at(-1)!;
+    expect(lastResumed).toEqual({ ...lastWhole, time: lastResumed.time, imagesPerSecond: lastResumed.imagesPerSecond } as LogLine);
+  });
+
+  it('--init starts from torchvision-named .safetensors: backbone kept, grey stem adapted, head replaced', async () => {
+    const out = join(root, 'init');
+    await train(options(out, { epochs: 1, lr: 0, init: join(FIXTURE_DIR, 'weights.safetensors'), valFraction: 0 }));
+    const model = await loadModelDir(out);
+    const fixture = (await import('../../../electron/engine/safetensors.ts')).readSafetensors(join(FIXTURE_DIR, 'weights.safetensors'));
+    const ref = (await fixture).tensors;
+    const state = await model.net.toStateDict();
+    expect(Array.from(state.get('layer3.2.conv2.weight')!.data)).toEqual(Array.from(ref.get('layer3.2.conv2.weight')!.toFloat32()));
+    expect(state.get('conv1.weight')!.shape).toEqual([8, 1, 7, 7]);
+    expect(state.get('fc.weight')!.shape).toEqual([2, 256]);
+    expect(model.manifest.provenance.notes.join(' ')).toMatch(/conv1\.weight summed over its 3 input channels/);
+    model.net.dispose();
+  });
+});
