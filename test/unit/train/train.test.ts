@@ -13,7 +13,7 @@ const root = mkdtempSync(join(tmpdir(), 'kizu-train-'));
 const data = join(root, 'data');
 const KIZU = fileURLToPath(new URL('../../../bin/kizu.js', import.meta.url));
 
-interface LogLine { type: string; step: number; loss: number }
+interface LogLine { type: string; step: number; loss: number; time?: string; imagesPerSecond?: number }
 const readLog = (dir: string): LogLine[] => readFileSync(join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogLine);
 
 function options(out: string, extra: Partial<TrainOptions> = {}): TrainOptions {
