@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { allConvs, BN_EPS, BN_PARAMS, parameterShapes, type ConvSpec, type ResNetSpec, type StageName, type StageSpec } from './resnet-spec.ts';
 import type { StateDict } from './state-dict.ts';
+import { batchNormTrain } from './batch-norm.ts';
 
 /**
  * torchvision's ResNet50 in NHWC with its parameters held by state_dict name. Conv filters
@@ -85,20 +86,11 @@ export function forwardWithBatchNorm(
   const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
   const convBn = (input: tf.Tensor4D, c: ConvSpec, relu: boolean): tf.Tensor4D => {
     const y = tf.conv2d(input, param(`${c.conv}.weight`) as tf.Tensor4D, c.stride, c.pad);
-    let mean: tf.Tensor1D;
-    let variance: tf.Tensor1D;
-    if (training) {
-      const m = tf.moments(y, [0, 1, 2]);
-      mean = m.mean as tf.Tensor1D;
-      variance = m.variance as tf.Tensor1D;
-      const n = y.shape[0] * y.shape[1] * y.shape[2];
-      batchStats.set(c.bn, { mean, variance: tf.mul(variance, n / Math.max(n - 1, 1)) });
-    } else {
-      mean = param(`${c.bn}.running_mean`) as tf.Tensor1D;
-      variance = param(`${c.bn}.running_var`) as tf.Tensor1D;
-    }
-    const scale = tf.mul(param(`${c.bn}.weight`), tf.rsqrt(tf.add(variance, BN_EPS)));
-    const shift = tf.sub(param(`${c.bn}.bias`), tf.mul(mean, scale));
+    const gamma = param(`${c.bn}.weight`) as tf.Tensor1D;
+    const beta = param(`${c.bn}.bias`) as tf.Tensor1D;
+    if (training) return batchNormTrain(y, gamma, beta, relu, (stats) => batchStats.set(c.bn, stats));
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(param(`${c.bn}.running_var`), BN_EPS)));
+    const shift = tf.sub(beta, tf.mul(param(`${c.bn}.running_mean`), scale));
     const out = tf.add(tf.mul(y, scale), shift) as tf.Tensor4D;
     return relu ? (tf.relu(out) as tf.Tensor4D) : out;
   };
