@@ -1,0 +1,135 @@
+import { labelComponents, type Component, type Labelling } from '../components.ts';
+import { assertMask, assertSize } from '../mask.ts';
+import { DEFAULT_CATEGORIES, DEFAULT_TOLERANCE, type ExportItem, type ExportOptions, type ImportedItem, type PixelConvention } from '../types.ts';
+
+/** One connected defect region of an export item, with what every format writes about it. */
+export interface Instance {
+  component: Component;
+  categoryName: string;
+  /** The map's maximum over the region, else the image's defect probability. */
+  score?: number;
+}
+
+export interface PreparedItem {
+  item: ExportItem;
+  /** File name without folders or extension: formats that write a file per image use it. */
+  stem: string;
+  labelling: Labelling;
+  instances: Instance[];
+}
+
+export function categoriesOf(options: ExportOptions): string[] {
+  const categories = options.categories ?? [...DEFAULT_CATEGORIES];
+  if (categories.length === 0 || categories.length > 254) {
+    throw new Error(`export: need 1 to 254 category names, got ${categories.length}`);
+  }
+  const seen = new Set<string>();
+  for (const name of categories) {
+    if (typeof name !== 'string' || name.trim() === '') throw new Error('export: category names must be non-empty');
+    if (seen.has(name)) throw new Error(`export: category "${name}" is listed twice`);
+    seen.add(name);
+  }
+  return categories;
+}
+
+export function toleranceOf(options: ExportOptions, convention: PixelConvention): number {
+  return options.tolerance ?? DEFAULT_TOLERANCE[convention];
+}
+
+/** Checks the items and finds their instances; stems must be unique where files are named by them. */
+export function prepareItems(items: readonly ExportItem[], categories: readonly string[]): PreparedItem[] {
+  const stems = new Map<string, string>();
+  return items.map((item) => {
+    const where = `export item "${item.fileName}"`;
+    if (typeof item.fileName !== 'string' || item.fileName === '') throw new Error('export: an item has no file name');
+    assertSize(item.width, item.height, where);
+    assertMask(item.mask, `${where} mask`);
+    if (item.mask.width !== item.width || item.mask.height !== item.height) {
+      throw new Error(`${where}: mask is ${item.mask.width}x${item.mask.height}, image is ${item.width}x${item.height}`);
+    }
+    const stem = stemOf(item.fileName);
+    const clash = stems.get(stem);
+    if (clash !== undefined) throw new Error(`export: "${clash}" and "${item.fileName}" would write files of the same name "${stem}"`);
+    stems.set(stem, item.fileName);
+    const labelling = labelComponents(item.mask, item.map);
+    const instances = labelling.components.map((component) => {
+      const categoryName = categories[component.category - 1];
+      if (categoryName === undefined) {
+        throw new Error(`${where}: mask value ${component.category} has no category (categories: ${categories.join(', ')})`);
+      }
+      const score = component.maxScore ?? item.score;
+      return score === undefined ? { component, categoryName } : { component, categoryName, score };
+    });
+    return { item, stem, labelling, instances };
+  });
+}
+
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1];
+}
+
+export function stemOf(path: string): string {
+  const base = baseName(path);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/** Rounds to 6 decimals, so files do not carry float noise such as 0.30000000000000004. */
+export function round6(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+/** Text of a file given as bytes or string. */
+export function textOf(content: Uint8Array | string, file: string): string {
+  if (typeof content === 'string') return content;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    throw new Error(`${file}: not UTF-8 text`);
+  }
+}
+
+export function bytesOf(content: Uint8Array | string, file: string): Uint8Array {
+  if (typeof content !== 'string') return content;
+  throw new Error(`${file}: expected binary content, got text`);
+}
+
+export function parseJson(content: Uint8Array | string, file: string): unknown {
+  try {
+    return JSON.parse(textOf(content, file));
+  } catch (err) {
+    throw new Error(`${file}: invalid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Names of categories in first-seen order, with a 1-based index lookup. */
+export class CategoryTable {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(initial: readonly string[] = []) {
+    for (const n of initial) this.valueOf(n);
+  }
+
+  valueOf(name: string): number {
+    let v = this.index.get(name);
+    if (v === undefined) {
+      if (this.names.length === 255) throw new Error(`import: more than 255 categories (at "${name}")`);
+      this.names.push(name);
+      v = this.names.length;
+      this.index.set(name, v);
+    }
+    return v;
+  }
+}
+
+export function sortItems(items: ImportedItem[]): ImportedItem[] {
+  return items.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+}
+
+/** Flattens a zod error into "path: message" for a file. */
+export function describeIssues(file: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  const first = issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+  return `${file}: ${first.join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}`;
+}

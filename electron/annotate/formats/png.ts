@@ -1,0 +1,52 @@
+import { createMask } from '../mask.ts';
+import { decodeLabelPng, encodeGreyPng } from '../png-codec.ts';
+import type { ExportFiles, ExportItem, ExportOptions, ImportedItem, ImportResult } from '../types.ts';
+import { bytesOf, categoriesOf, prepareItems, sortItems, stemOf } from './common.ts';
+
+/*
+ * Plain PNG masks, <stem>.png per image: masks/ holds 0/255 greyscale (any defect is 255),
+ * instances/ holds each region's 1-based index (8-bit, or 16-bit past 255 regions).
+ */
+
+export const PNG_MASK_DIR = 'masks';
+export const PNG_INSTANCE_DIR = 'instances';
+
+export interface PngExportOptions extends ExportOptions {
+  /** Write region indices to instances/ instead of 0/255 to masks/. */
+  instances?: boolean;
+}
+
+export function exportPngMasks(items: readonly ExportItem[], options: PngExportOptions = {}): ExportFiles {
+  const prepared = prepareItems(items, categoriesOf(options));
+  const files: ExportFiles = {};
+  for (const p of prepared) {
+    const { width: w, height: h } = p.item;
+    if (options.instances) {
+      const values = p.instances.length > 255 ? new Uint16Array(w * h) : new Uint8Array(w * h);
+      for (let i = 0; i < values.length; i++) values[i] = p.labelling.labels[i];
+      files[`${PNG_INSTANCE_DIR}/${p.stem}.png`] = encodeGreyPng(w, h, values);
+    } else {
+      const values = new Uint8Array(w * h);
+      for (let i = 0; i < values.length; i++) values[i] = p.item.mask.data[i] !== 0 ? 255 : 0;
+      files[`${PNG_MASK_DIR}/${p.stem}.png`] = encodeGreyPng(w, h, values);
+    }
+  }
+  return files;
+}
+
+/**
+ * Binary masks from PNGs under masks/ or instances/ (relative path -> bytes): every nonzero
+ * pixel is a defect of the one category. Items are named by the PNGs' stems, as the masks
+ * do not record their image's extension.
+ */
+export function importPngMasks(files: Record<string, Uint8Array | string>, category = 'defect'): ImportResult {
+  const items: ImportedItem[] = [];
+  for (const path of Object.keys(files).sort()) {
+    if (!new RegExp(`^(${PNG_MASK_DIR}|${PNG_INSTANCE_DIR})/[^/]+\\.png$`, 'i').test(path)) continue;
+    const png = decodeLabelPng(bytesOf(files[path], path), path);
+    const mask = createMask(png.width, png.height);
+    for (let i = 0; i < png.values.length; i++) mask.data[i] = png.values[i] !== 0 ? 1 : 0;
+    items.push({ fileName: stemOf(path), width: png.width, height: png.height, mask });
+  }
+  return { categories: [category], items: sortItems(items) };
+}
