@@ -140,6 +140,8 @@ export interface ProjectInfo {
   root: string;
   imageCount: number;
   reviewedCount: number;
+  /** Sidecars that could not be read (their images count as unreviewed) and skipped files. */
+  problems?: { file: string; message: string }[];
 }
 
 export interface ImageEntry {
@@ -232,11 +234,21 @@ export interface ApiResponses {
   loadModel: ModelSummary;
 }
 
+/** What the desktop shell's native menus, dialogs and drag-and-drop ask the UI to do. */
+export type AppCommand =
+  | { kind: 'project-opened'; project: ProjectInfo }
+  | { kind: 'show-layer'; layer: MapLayer }
+  | { kind: 'zoom'; action: 'in' | 'out' | 'fit' }
+  | { kind: 'export'; outDir: string }
+  | { kind: 'show-shortcuts' };
+
 /** What the renderer holds: one async function per method, plus job events. */
 export type KizuApi = {
   [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResponses[M]>;
 } & {
   onJobEvent(listener: (event: JobEvent) => void): () => void;
+  /** Electron only (web mode has no native menus). */
+  onAppCommand?(listener: (command: AppCommand) => void): () => void;
 };
 
 /** The back end's side: the same methods, given already-validated requests. */

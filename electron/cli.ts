@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import { registerApp } from './commands/app.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
+import { registerMakeDataset } from './commands/make-dataset.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerTrain } from './commands/train.ts';
 
 /** Builds the `kizu` command; each subcommand lives in electron/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -12,6 +18,12 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerBench(program);
   registerExplain(program);
+  registerTrain(program);
+  registerEvaluate(program);
+  registerExport(program);
+  registerMakeDataset(program);
+  registerServe(program);
+  registerApp(program);
   return program;
 }
 

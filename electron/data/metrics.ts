@@ -1,0 +1,77 @@
+/** Pixel counts of a binary segmentation against the truth; nonzero means "defect". */
+export interface SegmentationCounts {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+}
+
+export function emptyCounts(): SegmentationCounts {
+  return { tp: 0, fp: 0, fn: 0, tn: 0 };
+}
+
+/**
+ * Counts one image's pixels. Pass `into` to accumulate a whole split: Kizu's mIoU is computed
+ * from counts summed over the split, not averaged per image.
+ */
+export function segmentationCounts(
+  predicted: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  into: SegmentationCounts = emptyCounts(),
+): SegmentationCounts {
+  if (predicted.length !== truth.length) {
+    throw new Error(`segmentationCounts: prediction has ${predicted.length} pixels, truth has ${truth.length}`);
+  }
+  let tp = 0, fp = 0, fn = 0;
+  for (let i = 0; i < predicted.length; i++) {
+    const p = predicted[i] !== 0, t = truth[i] !== 0;
+    if (p && t) tp++;
+    else if (p) fp++;
+    else if (t) fn++;
+  }
+  into.tp += tp;
+  into.fp += fp;
+  into.fn += fn;
+  into.tn += predicted.length - tp - fp - fn;
+  return into;
+}
+
+/** IoU of one class; a class absent from both prediction and truth is perfectly segmented (1). */
+function iou(hit: number, union: number): number {
+  return union === 0 ? 1 : hit / union;
+}
+
+export function iouDefect(c: SegmentationCounts): number {
+  return iou(c.tp, c.tp + c.fp + c.fn);
+}
+
+export function iouBackground(c: SegmentationCounts): number {
+  return iou(c.tn, c.tn + c.fp + c.fn);
+}
+
+/** Kizu's mIoU: the mean of IoU(defect) and IoU(background). */
+export function miou(c: SegmentationCounts): number {
+  return (iouDefect(c) + iouBackground(c)) / 2;
+}
+
+/**
+ * Area under the ROC curve (Mann-Whitney U, ties counted half): the probability that a random
+ * positive scores above a random negative.
+ */
+export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number {
+  if (scores.length !== positive.length) throw new Error('auroc: scores and labels differ in length');
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let nPos = 0, rankSum = 0;
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
+    const midRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) {
+      if (positive[order[k]]) { nPos++; rankSum += midRank; }
+    }
+    i = j + 1;
+  }
+  const nNeg = scores.length - nPos;
+  if (nPos === 0 || nNeg === 0) throw new Error('auroc: needs at least one positive and one negative');
+  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}

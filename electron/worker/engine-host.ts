@@ -1,0 +1,150 @@
+import type { BackendSummary, CamMethodName, MapLayer, ModelSummary, WireMap } from '../api.ts';
+import { readImage } from '../data/image-io.ts';
+import { describeBackend, initBackend, type BackendInfo } from '../engine/backend.ts';
+import { Explainer, type Explanation } from '../engine/explain.ts';
+import type { Manifest } from '../engine/manifest.ts';
+import { loadModel } from '../engine/model-loader.ts';
+import { CAM_LAYERS } from '../engine/resnet-spec.ts';
+import { ExplainCache, type CachedExplanation } from './explain-cache.ts';
+import { PriorityGate, type Priority } from './priority-gate.ts';
+import type { EngineStatus, ExplainArgs, ExplainResult } from './protocol.ts';
+
+/** Explanations kept in memory: about 20 images of 512 x 512 with all three methods. */
+export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
+
+interface ActiveModel {
+  summary: ModelSummary;
+  manifest: Manifest;
+  explainer: Explainer;
+  /** Bumped on every load, so maps of an older model are never served for a newer one. */
+  generation: number;
+}
+
+export function backendSummary(info: BackendInfo): BackendSummary {
+  return { name: info.name, version: info.version, threads: info.threads, simd: info.simd, label: describeBackend(info) };
+}
+
+export function modelSummary(manifest: Manifest, source: string): ModelSummary {
+  const size = manifest.inputSize;
+  return {
+    name: manifest.name,
+    path: source,
+    classes: manifest.classes,
+    defectClass: manifest.defectClass,
+    inputChannels: manifest.inputChannels,
+    inputSize: size.policy === 'fixed' ? `${size.width}x${size.height}` : `native (longest side at most ${size.maxSide})`,
+    metrics: manifest.metrics,
+  };
+}
+
+function toWireMaps(result: Explanation, method: CamMethodName): Record<MapLayer, WireMap> {
+  const maps = result.maps[method];
+  if (!maps?.fused) throw new Error(`the engine returned no ${method} maps`);
+  const layer = (name: (typeof CAM_LAYERS)[number]) => {
+    const m = maps.layers[name];
+    if (!m) throw new Error(`the engine returned no ${method} map for ${name}`);
+    return m.normalised;
+  };
+  return { layer2: layer('layer2'), layer3: layer('layer3'), layer4: layer('layer4'), fused: maps.fused };
+}
+
+/**
+ * The engine as the worker thread holds it: the tfjs backend, the model, the map cache, and
+ * a gate that runs one inference at a time with the inspector's requests first.
+ */
+export class EngineHost {
+  private backend: BackendInfo | null = null;
+  private model: ActiveModel | null = null;
+  private modelError: string | null = null;
+  private generation = 0;
+  readonly gate = new PriorityGate();
+  readonly cache: ExplainCache;
+
+  constructor(cacheBytes = DEFAULT_CACHE_BYTES) {
+    this.cache = new ExplainCache(cacheBytes);
+  }
+
+  async init(modelPath: string | null): Promise<EngineStatus> {
+    this.backend = await initBackend();
+    if (modelPath === null) {
+      this.modelError = 'no model: none was given (--model or KIZU_MODEL) and the default model is not installed';
+    } else {
+      try {
+        await this.loadModel(modelPath);
+      } catch (err) {
+        this.modelError = `no model: ${(err as Error).message}`;
+      }
+    }
+    return this.status();
+  }
+
+  status(): EngineStatus {
+    if (!this.backend) throw new Error('the engine has not started');
+    return { backend: backendSummary(this.backend), model: this.model?.summary ?? null, modelError: this.model ? null : this.modelError };
+  }
+
+  /** Swaps the model; the old one keeps serving until the new one has loaded. */
+  loadModel(path: string): Promise<ModelSummary> {
+    return this.gate.run('interactive', async () => {
+      this.backend ??= await initBackend();
+      const loaded = await loadModel(path);
+      const explainer = Explainer.fromModel(loaded);
+      loaded.net.dispose();
+      this.model?.explainer.dispose();
+      this.cache.clear();
+      this.generation++;
+      this.model = { summary: modelSummary(loaded.manifest, loaded.source), manifest: loaded.manifest, explainer, generation: this.generation };
+      this.modelError = null;
+      return this.model.summary;
+    });
+  }
+
+  get modelName(): string | null {
+    return this.model?.summary.name ?? null;
+  }
+
+  /** Maps for every requested method on layer2..4 and fused, computed once per image and model. */
+  async explain(args: ExplainArgs, priority: Priority = 'interactive'): Promise<ExplainResult> {
+    const started = performance.now();
+    const model = this.requireModel();
+    const key = ExplainCache.key(model.generation, args.path, args.modifiedAt);
+    const known = this.cache.get(key);
+    const missing = args.methods.filter((m) => !known?.maps[m]);
+    let entry: CachedExplanation;
+    if (known && missing.length === 0) {
+      entry = known;
+    } else {
+      entry = await this.gate.run(priority, async () => {
+        const image = await readImage(args.path);
+        const result = await model.explainer.explain(image, { methods: missing, layers: CAM_LAYERS, fused: true });
+        const fresh: CachedExplanation = known ?? {
+          modelName: model.summary.name,
+          targetClass: result.targetClass,
+          probabilities: result.probabilities,
+          defectProbability: result.probabilities[model.manifest.defectClass],
+          maps: {},
+        };
+        for (const m of missing) fresh.maps[m] = toWireMaps(result, m);
+        return fresh;
+      });
+      if (this.model?.generation === model.generation) this.cache.set(key, entry);
+    }
+    const maps: ExplainResult['maps'] = {};
+    for (const m of args.methods) maps[m] = entry.maps[m];
+    return {
+      modelName: entry.modelName, targetClass: entry.targetClass, probabilities: entry.probabilities,
+      defectProbability: entry.defectProbability, maps, elapsedMs: performance.now() - started, cached: missing.length === 0,
+    };
+  }
+
+  private requireModel(): ActiveModel {
+    if (!this.model) throw Object.assign(new Error(this.modelError ?? 'no model is loaded'), { status: 409 });
+    return this.model;
+  }
+
+  dispose(): void {
+    this.model?.explainer.dispose();
+    this.model = null;
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,71 @@
+import { maskFromMap } from '../annotate/cleanup.ts';
+import { exportAnnotations } from '../annotate/formats/index.ts';
+import type { ExportItem } from '../annotate/types.ts';
+import { writeExport } from '../data/export-writer.ts';
+import { readMaskPng } from '../data/project-store.ts';
+import type { EngineHost } from './engine-host.ts';
+import type { ExportArgs, ExportPlanItem, ExportResult, Progress } from './protocol.ts';
+
+/** An unreviewed image goes into "all defective" when the model gives it at least this. */
+export const DEFECT_PROBABILITY_CUT = 0.5;
+
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'Cancelled';
+  }
+}
+
+/**
+ * One export: each image's reviewed mask, or the mask its stored parameters make from its
+ * map (maskFromMap, the preview's own path), into one annotation format. An image that fails
+ * is reported and left out; the files are written only once every image is done, so a
+ * cancelled export writes nothing.
+ */
+export async function runExport(
+  host: EngineHost,
+  args: ExportArgs,
+  signal: AbortSignal,
+  progress: (p: Progress) => void,
+): Promise<ExportResult> {
+  const items: ExportItem[] = [];
+  const failures: { file: string; message: string }[] = [];
+  const scores: ExportResult['scores'] = [];
+  let skippedAsOk = 0;
+  const total = args.items.length;
+  progress({ done: 0, total, message: `exporting ${total} image(s) as ${args.format}` });
+  for (const [index, plan] of args.items.entries()) {
+    if (signal.aborted) throw new Cancelled();
+    try {
+      const item = await exportItem(host, plan, scores);
+      if (item === null) skippedAsOk++;
+      else items.push(item);
+    } catch (err) {
+      failures.push({ file: plan.path, message: (err as Error).message });
+    }
+    progress({ done: index + 1, total, message: plan.id, failures: failures.length ? failures : undefined });
+  }
+  if (signal.aborted) throw new Cancelled();
+  const files = await writeExport(args.outDir, exportAnnotations(args.format, items));
+  return { outDir: args.outDir, format: args.format, images: items.length, skippedAsOk, files, scores };
+}
+
+async function exportItem(host: EngineHost, plan: ExportPlanItem, scores: ExportResult['scores']): Promise<ExportItem | null> {
+  let explained: Awaited<ReturnType<EngineHost['explain']>> | undefined;
+  const explain = async () => {
+    explained ??= await host.explain({ path: plan.path, modifiedAt: plan.modifiedAt, methods: [plan.params.method] }, 'batch');
+    return explained;
+  };
+  let score = plan.score;
+  // A reviewed defect is exported whatever its score; anything else must be scored first.
+  if (score === null && !plan.reviewedDefect) {
+    const result = await explain();
+    score = result.defectProbability;
+    scores.push({ id: plan.id, score, model: result.modelName });
+  }
+  if (!plan.reviewedDefect && score! < DEFECT_PROBABILITY_CUT) return null;
+  const mask = plan.mask
+    ? await readMaskPng(plan.mask.path, plan.mask.width, plan.mask.height)
+    : maskFromMap((await explain()).maps[plan.params.method]![plan.params.layer], { threshold: plan.params.threshold, cleanup: plan.params.cleanup }).mask;
+  return { fileName: plan.id, width: mask.width, height: mask.height, mask, ...(score === null ? {} : { score }) };
+}

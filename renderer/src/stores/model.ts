@@ -1,0 +1,108 @@
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { CamMethodName, EngineInfo, ExplainResponse, ModelSummary } from '../../../electron/api.ts';
+import { api } from '../api/index.ts';
+import { t } from '../i18n/index.ts';
+import { messageOf, useNoticesStore } from './notices.ts';
+
+/** Maps of this many (image, method) pairs stay in memory: going back a few images is instant. */
+const CACHE_SIZE = 12;
+
+const keyOf = (id: string, method: CamMethodName) => `${method}\u0000${id}`;
+
+/** The engine, the loaded model, and the maps it computed, fetched once per image and method. */
+export const useModelStore = defineStore('model', () => {
+  const notices = useNoticesStore();
+  const engine = ref<EngineInfo | null>(null);
+  const loading = ref(false);
+  // Insertion order is recency order: a hit is re-inserted, the oldest entry is evicted.
+  const cache = shallowRef(new Map<string, ExplainResponse>());
+  const pending = new Map<string, Promise<ExplainResponse | null>>();
+  const computing = ref(new Set<string>());
+  const lastElapsedMs = ref<number | null>(null);
+
+  const model = computed<ModelSummary | null>(() => engine.value?.model ?? null);
+
+  async function refreshEngine(): Promise<void> {
+    try {
+      engine.value = await api().engineInfo({});
+    } catch (err) {
+      notices.error(t.errors.engineFailed(messageOf(err)));
+    }
+  }
+
+  async function loadModel(path: string): Promise<boolean> {
+    loading.value = true;
+    try {
+      const summary = await api().loadModel({ path });
+      engine.value = engine.value ? { ...engine.value, model: summary } : await api().engineInfo({});
+      clearMaps();
+      return true;
+    } catch (err) {
+      notices.error(t.errors.modelFailed(path, messageOf(err)));
+      return false;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  function clearMaps(): void {
+    cache.value = new Map();
+    pending.clear();
+  }
+
+  function cached(id: string, method: CamMethodName): ExplainResponse | null {
+    return cache.value.get(keyOf(id, method)) ?? null;
+  }
+
+  function isComputing(id: string, method: CamMethodName): boolean {
+    return computing.value.has(keyOf(id, method));
+  }
+
+  function remember(key: string, response: ExplainResponse): void {
+    const next = new Map(cache.value);
+    next.delete(key);
+    next.set(key, markRaw(response));
+    while (next.size > CACHE_SIZE) next.delete(next.keys().next().value as string);
+    cache.value = next;
+  }
+
+  /**
+   * The maps of one image for one method: from the cache, or from one explain call (concurrent
+   * callers share it). Null when it failed; the failure names the file in a notice.
+   */
+  function explain(id: string, method: CamMethodName, name = id): Promise<ExplainResponse | null> {
+    const key = keyOf(id, method);
+    const hit = cache.value.get(key);
+    if (hit) {
+      remember(key, hit);
+      return Promise.resolve(hit);
+    }
+    const inFlight = pending.get(key);
+    if (inFlight) return inFlight;
+    computing.value = new Set(computing.value).add(key);
+    const request = api()
+      .explain({ id, methods: [method] })
+      .then((response) => {
+        if (pending.get(key) === request) remember(key, response);
+        lastElapsedMs.value = response.elapsedMs;
+        // The model changed behind the UI's back (the menu, another window): show the new one.
+        if (engine.value && engine.value.model?.name !== response.modelName) void refreshEngine();
+        return response;
+      })
+      .catch((err: unknown) => {
+        notices.error(t.errors.explainFailed(name, messageOf(err)));
+        return null;
+      })
+      .finally(() => {
+        if (pending.get(key) === request) pending.delete(key);
+        const next = new Set(computing.value);
+        next.delete(key);
+        computing.value = next;
+      });
+    pending.set(key, request);
+    return request;
+  }
+
+  return { engine, model, loading, lastElapsedMs, refreshEngine, loadModel, clearMaps, cached, isComputing, explain };
+});

@@ -1,0 +1,76 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { TrainingParams } from '../../../electron/api.ts';
+import { api } from '../api/index.ts';
+import { t } from '../i18n/index.ts';
+import { useJobsStore } from './jobs.ts';
+import { useModelStore } from './model.ts';
+import { messageOf, useNoticesStore } from './notices.ts';
+
+export type TrainingForm = Omit<TrainingParams, 'init'> & { init: string };
+
+const DEFAULT_FORM: TrainingForm = {
+  data: '', out: '', defectLabel: 'defect', epochs: 15, batch: 32, lr: 0.01, inputSize: 224, init: '', seed: 0,
+};
+
+/** The training panel: parameters, the running job with its curve, cancel, and the switch to its model. */
+export const useTrainingStore = defineStore('training', () => {
+  const jobs = useJobsStore();
+  const model = useModelStore();
+  const notices = useNoticesStore();
+
+  const open = ref(false);
+  const form = ref<TrainingForm>({ ...DEFAULT_FORM });
+  const jobId = ref<string | null>(null);
+  const starting = ref(false);
+
+  const job = computed(() => (jobId.value === null ? null : jobs.latest[jobId.value] ?? null));
+  const curve = computed(() => (jobId.value === null ? [] : jobs.metrics[jobId.value] ?? []));
+  const running = computed(() => job.value?.state === 'running');
+  const canStart = computed(() => form.value.data.trim() !== '' && form.value.out.trim() !== '' && !starting.value && !running.value);
+  /**
+   * Where the job put its model: the folder it reports (a cancelled run still writes what it
+   * learnt so far), else, once done, the folder asked for.
+   */
+  const modelPath = computed(() => {
+    const state = job.value?.state;
+    const reported = job.value?.result?.modelDir;
+    if (typeof reported === 'string' && (state === 'done' || state === 'cancelled')) return reported;
+    return state === 'done' ? form.value.out : null;
+  });
+
+  async function start(): Promise<boolean> {
+    if (!canStart.value) return false;
+    starting.value = true;
+    const { init, ...rest } = form.value;
+    try {
+      const handle = await api().startTraining({ ...rest, data: rest.data.trim(), out: rest.out.trim(), ...(init.trim() ? { init: init.trim() } : {}) });
+      jobId.value = handle.jobId;
+      return true;
+    } catch (err) {
+      notices.error(t.errors.trainingFailed(messageOf(err)));
+      return false;
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    if (jobId.value === null) return;
+    try {
+      await api().cancelJob({ jobId: jobId.value });
+    } catch (err) {
+      notices.error(t.errors.cancelFailed(messageOf(err)));
+    }
+  }
+
+  async function useNewModel(): Promise<boolean> {
+    const path = modelPath.value;
+    if (path === null) return false;
+    const ok = await model.loadModel(path);
+    if (ok && model.model) notices.info(t.training.switched(model.model.name));
+    return ok;
+  }
+
+  return { open, form, jobId, job, curve, running, canStart, modelPath, start, cancel, useNewModel };
+});

@@ -1,0 +1,305 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskFromMap } from '../../electron/annotate/cleanup.ts';
+import { COCO_ANNOTATION_FILE, importCoco } from '../../electron/annotate/formats/coco.ts';
+import { countForeground, maskIoU } from '../../electron/annotate/mask.ts';
+import { launchChromium } from './chromium.ts';
+import { startKizu, type RunningKizu } from './kizu-server.ts';
+
+/*
+ * The inspector's day in the web mode, in Debian's Chromium, against the real engine with
+ * the tiny fixture model. The steps share one page and run in order, like a person would.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'test-results/screenshots');
+const MODEL = join(ROOT, 'test/fixtures/resnet-tiny/weights.safetensors');
+const MAP_TIMEOUT = 180_000;
+
+let kizu: RunningKizu;
+let browser: Browser;
+let page: Page;
+let work: string;
+const pageErrors: string[] = [];
+let explainCount = 0;
+const timings: Record<string, number> = {};
+
+const q = (value: string) => JSON.stringify(value);
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const currentId = async () => (await page.getAttribute('[role="option"][aria-selected="true"]', 'data-id')) ?? '';
+const mapShown = (id: string) => page.waitForSelector(`.map-canvas[data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
+const numberAt = async (testid: string) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
+const area = () => numberAt('defect-area');
+
+async function setThreshold(value: number): Promise<void> {
+  await page.fill('[data-testid="threshold-slider"]', String(value));
+  await page.waitForFunction((v) => (document.querySelector('[data-testid="threshold-value"]') as HTMLInputElement).value === v, value.toFixed(2));
+}
+
+/** Milliseconds from a click (or key) that opens an image to its map painted on the canvas. */
+async function timeToMap(open: () => Promise<void>, id: string): Promise<number> {
+  const start = performance.now();
+  await open();
+  await mapShown(id);
+  return Math.round(performance.now() - start);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kizu-e2e-'));
+  await mkdir(SHOTS, { recursive: true });
+  kizu = await startKizu({ root: ROOT, model: MODEL, dataDir: join(work, 'data') });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/explain')) explainCount++;
+  });
+  await page.goto(kizu.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await kizu?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+  if (Object.keys(timings).length) {
+    await writeFile(join(ROOT, 'test-results/e2e-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    console.log(`open image -> map shown (ms): ${JSON.stringify(timings)}`);
+  }
+});
+
+describe('the inspector in Chromium against the real engine', () => {
+  let firstId = '';
+  let editedId = '';
+  let editedArea = 0;
+  let imageCount = 0;
+
+  it('opens on an empty state that says what to do', async () => {
+    const empty = page.getByTestId('empty-state');
+    await empty.waitFor();
+    expect(await empty.textContent()).toContain('Open a folder of images (Ctrl+O) or try the demo set');
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-model"]')?.textContent === 'Model: weights');
+    await shot('01-empty-state');
+  });
+
+  it('opens the demo set and runs LayerCAM on the first image', async () => {
+    await page.getByTestId('open-demo').click();
+    await page.waitForSelector('[role="option"]');
+    firstId = await currentId();
+    expect(firstId).not.toBe('');
+    await mapShown(firstId);
+    imageCount = Number(/\/ ([\d,]+) reviewed/.exec((await page.getByTestId('reviewed-count').textContent()) ?? '')?.[1].replace(/,/g, ''));
+    expect(imageCount).toBeGreaterThan(5);
+    expect(await page.getAttribute('[data-testid="method"] [data-value="layercam"]', 'aria-checked')).toBe('true');
+    expect(await page.getByTestId('classification').textContent()).toMatch(/class\d[\s\S]*%/);
+    expect(await page.getByTestId('component-count').textContent()).toMatch(/^\d[\d,]* components?$/);
+  });
+
+  it('shows a map for an image opened from the gallery, and the prefetched next one sooner', async () => {
+    const rows = page.locator('[role="option"]');
+    const target = (await rows.nth(4).getAttribute('data-id'))!;
+    timings.openFromGallery = await timeToMap(() => rows.nth(4).click(), target);
+    // The next unreviewed image is computed in the background once this map is in.
+    await page.waitForTimeout(4000);
+    const next = (await rows.nth(5).getAttribute('data-id'))!;
+    timings.openPrefetchedNext = await timeToMap(() => page.keyboard.press('ArrowRight'), next);
+    expect(await currentId()).toBe(next);
+    await shot('02-main-view');
+  });
+
+  it('switches layers from the keyboard with no new map request', async () => {
+    const explainsBefore = explainCount;
+    const canvas = page.locator('.map-canvas canvas');
+    const pictures: Buffer[] = [];
+    for (const [key, layer] of [['2', 'layer2'], ['3', 'layer3'], ['4', 'layer4'], ['f', 'fused']] as const) {
+      await page.keyboard.press(key);
+      await page.waitForSelector(`.map-canvas[data-layer="${layer}"]`);
+      expect(await page.getAttribute(`[data-testid="layer"] [data-value="${layer}"]`, 'aria-checked')).toBe('true');
+      await page.waitForTimeout(100);
+      pictures.push(await canvas.screenshot());
+      if (layer === 'layer2') await shot('03-layer2');
+    }
+    expect(explainCount).toBe(explainsBefore);
+    expect(pictures[0].equals(pictures[2])).toBe(false);
+  });
+
+  it('moves the threshold and the mask follows, exactly as annotate/ computes it from the map', async () => {
+    await setThreshold(0.2);
+    const low = await area();
+    await setThreshold(0.85);
+    const high = await area();
+    expect(high).toBeLessThan(low);
+    await setThreshold(0.3);
+    const shown = await area();
+    const id = await currentId();
+    await expect.poll(async () => (await kizu.call('getReview', { id })).params.threshold, { timeout: 10_000 }).toEqual({ kind: 'value', value: 0.3 });
+    const review = await kizu.call('getReview', { id });
+    const maps = await kizu.call('explain', { id, methods: ['layercam'] });
+    const expected = maskFromMap(maps.maps.layercam!.fused, { threshold: review.params.threshold, cleanup: review.params.cleanup });
+    expect(countForeground(expected.mask)).toBe(shown);
+    await shot('04-threshold');
+  });
+
+  it('paints with the brush, undoes and redoes, then accepts', async () => {
+    await setThreshold(0.95);
+    const before = await area();
+    await page.keyboard.press('b');
+    await page.fill('[data-testid="brush-size"]', '40');
+    // A band right across the image: the untrained fixture's masks are large, but never all of it.
+    const box = (await page.locator('.map-canvas canvas').boundingBox())!;
+    const y = box.y + box.height * 0.5;
+    await page.mouse.move(box.x + 2, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + 2 + ((box.width - 4) * i) / 20, y);
+    await page.mouse.up();
+    const painted = await area();
+    expect(painted).toBeGreaterThan(before);
+    expect(await page.getAttribute('[data-testid="review-state"]', 'data-state')).toBe('edited');
+    await shot('05-brush');
+
+    await page.keyboard.press('Control+z');
+    expect(await area()).toBe(before);
+    await page.keyboard.press('Control+Shift+Z');
+    expect(await area()).toBe(painted);
+    await page.keyboard.press('b');
+
+    editedId = await currentId();
+    editedArea = painted;
+    await page.keyboard.press('a');
+    await page.waitForFunction((id) => document.querySelector(`[role="option"][aria-selected="true"]`)?.getAttribute('data-id') !== id, editedId);
+    await page.waitForSelector(`[role="option"][data-id=${q(editedId)}][data-state="accepted"]`);
+    expect(await page.getByTestId('reviewed-count').textContent()).toMatch(/^1 \/ /);
+    await expect.poll(async () => (await kizu.call('getReview', { id: editedId })).state, { timeout: 10_000 }).toBe('accepted');
+    const stored = await kizu.call('getReview', { id: editedId });
+    expect(stored.mask).not.toBeNull();
+    expect(countForeground(stored.mask!)).toBe(editedArea);
+  });
+
+  it('keeps every change across a reload', async () => {
+    await page.reload();
+    await page.waitForSelector(`[role="option"][data-id=${q(editedId)}][data-state="accepted"]`);
+    await page.locator(`[role="option"][data-id=${q(editedId)}]`).click();
+    await mapShown(editedId);
+    expect(await page.getAttribute('[data-testid="review-state"]', 'data-state')).toBe('accepted');
+    expect(await area()).toBe(editedArea);
+    expect(await page.inputValue('[data-testid="threshold-value"]')).toBe('0.95');
+  });
+
+  it('exports the accepted image as COCO, with the mask as reviewed', async () => {
+    const outDir = join(work, 'export');
+    await page.getByTestId('open-export').click();
+    await page.selectOption('[data-testid="export-format"]', 'coco');
+    await page.fill('[data-testid="export-dir"]', outDir);
+    await page.getByTestId('export-start').click();
+    await page.waitForSelector('[data-testid="export-status"][data-state="done"]', { timeout: MAP_TIMEOUT });
+    await shot('06-export');
+    await page.keyboard.press('Escape');
+
+    const coco = JSON.parse(await readFile(join(outDir, COCO_ANNOTATION_FILE), 'utf8')) as {
+      images: { id: number; file_name: string; width: number; height: number }[];
+      annotations: { image_id: number; category_id: number; area: number; bbox: number[] }[];
+      categories: { id: number; name: string }[];
+    };
+    expect(coco.images).toHaveLength(1);
+    expect(editedId.endsWith(coco.images[0].file_name) || coco.images[0].file_name.endsWith(editedId.split('/').at(-1)!)).toBe(true);
+    expect(coco.annotations.length).toBeGreaterThan(0);
+    const annotation = coco.annotations[0];
+    expect(annotation.image_id).toBe(coco.images[0].id);
+    expect(coco.categories.map((c) => c.id)).toContain(annotation.category_id);
+    expect(annotation.area).toBeGreaterThan(0);
+    expect(annotation.bbox[0] + annotation.bbox[2]).toBeLessThanOrEqual(coco.images[0].width);
+
+    const imported = importCoco(await readFile(join(outDir, COCO_ANNOTATION_FILE)));
+    const stored = await kizu.call('getReview', { id: editedId });
+    const binary = { ...imported.items[0].mask, data: imported.items[0].mask.data.map((v) => (v ? 1 : 0)) };
+    expect(maskIoU(binary, stored.mask!)).toBeGreaterThan(0.98);
+  });
+
+  it('answers the keyboard: help, navigation, review, side by side, zoom', async () => {
+    await page.keyboard.press('?');
+    await page.getByTestId('help-overlay').waitFor();
+    expect(await page.getByTestId('help-overlay').textContent()).toContain('Ctrl+Shift+Z');
+    await shot('07-help');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help-overlay').waitFor({ state: 'detached' });
+
+    const start = await currentId();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((id) => document.querySelector('[role="option"][aria-selected="true"]')?.getAttribute('data-id') !== id, start);
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector(`[role="option"][aria-selected="true"][data-id=${q(start)}]`);
+    await mapShown(start);
+
+    await page.keyboard.press('o');
+    await page.waitForSelector(`[role="option"][data-id=${q(start)}][data-state="ok"]`);
+    const next = await currentId();
+    await mapShown(next);
+    await page.keyboard.press('r');
+    await page.waitForSelector(`[role="option"][data-id=${q(next)}][data-state="rejected"]`);
+    // The gallery updates at once; the back end has it when the save lands, a moment later.
+    const stateOf = async (id: string) => (await kizu.call('listImages', {})).find((e) => e.id === id)?.state;
+    await expect.poll(() => stateOf(start), { timeout: 10_000 }).toBe('ok');
+    await expect.poll(() => stateOf(next), { timeout: 10_000 }).toBe('rejected');
+    const entries = await kizu.call('listImages', {});
+    const reviewed = entries.filter((e) => e.state !== 'unreviewed').length;
+    expect(reviewed).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('reviewed-count').textContent()).toBe(`${reviewed} / ${entries.length} reviewed`);
+
+    const now = await currentId();
+    await mapShown(now);
+    await page.keyboard.press('s');
+    for (const layer of ['layer2', 'layer3', 'layer4']) await page.waitForSelector(`.map-canvas[data-layer="${layer}"][data-map-ready=${q(now)}]`);
+    await shot('08-side-by-side');
+    await page.keyboard.press('s');
+
+    const zoom = async () => Number(await page.getAttribute('.map-canvas', 'data-zoom'));
+    await mapShown(now);
+    const fitted = await zoom();
+    await page.keyboard.press('+');
+    expect(await zoom()).toBeCloseTo(fitted * 1.25, 2);
+    const box = (await page.locator('.map-canvas canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -500);
+    await page.waitForFunction((z) => Number(document.querySelector('.map-canvas')?.getAttribute('data-zoom')) > z, fitted * 1.3);
+    await shot('09-zoomed');
+    await page.keyboard.press('0');
+    expect(await zoom()).toBeCloseTo(fitted, 3);
+  });
+
+  it('looks right in the dark theme', async () => {
+    await page.selectOption('[data-testid="status-bar"] select', 'dark');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    await shot('10-dark-theme');
+  });
+
+  it('trains a model with a live curve, cancels it, and switches to what it learnt', async () => {
+    const dataset = (await page.getAttribute('[data-testid="project-root"]', 'title'))!;
+    await page.getByTestId('open-training').click();
+    await page.fill('#train-data', dataset);
+    await page.fill('#train-out', join(work, 'trained'));
+    await page.fill('#train-epochs', '3');
+    await page.fill('#train-batch', '4');
+    await page.fill('#train-size', '32');
+    await page.getByTestId('training-start').click();
+    // Two points on the curve: the chart is live, the ETA is known.
+    await page.waitForFunction(() => /step [2-9]\d* \//.test(document.querySelector('[data-testid="training-status"]')?.textContent ?? ''), undefined, { timeout: MAP_TIMEOUT });
+    expect(await page.getByTestId('training-status').textContent()).toMatch(/left/);
+    await page.getByTestId('training-chart').locator('canvas').waitFor();
+    await shot('11-training');
+    await page.getByTestId('training-cancel').click();
+    await page.waitForSelector('[data-testid="training-status"][data-state="cancelled"]', { timeout: MAP_TIMEOUT });
+    const explainsBefore = explainCount;
+    await page.getByTestId('training-use').click();
+    await page.waitForFunction(() => /^Model: kizu-resnet50/.test(document.querySelector('[data-testid="status-model"]')?.textContent ?? ''), undefined, { timeout: MAP_TIMEOUT });
+    await page.keyboard.press('Escape');
+    // The maps of the old model are dropped: the image on screen is explained again.
+    await expect.poll(() => explainCount, { timeout: MAP_TIMEOUT }).toBeGreaterThan(explainsBefore);
+    await mapShown(await currentId());
+  });
+
+  it('raised no error in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

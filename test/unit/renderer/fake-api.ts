@@ -1,0 +1,173 @@
+import {
+  DEFAULT_MASK_PARAMS,
+  type ApiRequest,
+  type ApiResponses,
+  type ExplainResponse,
+  type ImageEntry,
+  type JobEvent,
+  type KizuApi,
+  type MapLayer,
+  type ReviewRecord,
+} from '../../../electron/api.ts';
+
+export const SIZE = 32;
+
+/**
+ * A deterministic map: two Gaussian blobs of different heights, so raising the threshold
+ * first shrinks, then drops one of them (two components, then one).
+ */
+export function blobMap(width = SIZE, height = SIZE, shift = 0): Float32Array {
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const a = Math.exp(-((x - 8 - shift) ** 2 + (y - 8) ** 2) / 18);
+      const b = 0.6 * Math.exp(-((x - 24) ** 2 + (y - 22) ** 2) / 12);
+      data[y * width + x] = Math.max(a, b);
+    }
+  }
+  return data;
+}
+
+type Calls = { [M in keyof ApiResponses]?: ApiRequest<M>[] };
+
+/** An in-memory back end with the API's shapes; records every call. */
+export class FakeApi implements KizuApi {
+  readonly calls: Calls = {};
+  readonly reviews = new Map<string, ReviewRecord>();
+  entries: ImageEntry[];
+  failExplain = new Set<string>();
+  private listeners = new Set<(e: JobEvent) => void>();
+
+  constructor(count = 5) {
+    this.entries = Array.from({ length: count }, (_, i) => ({
+      id: `img/${String(i).padStart(4, '0')}.png`,
+      name: `${String(i).padStart(4, '0')}.png`,
+      state: 'unreviewed' as const,
+      score: null,
+      modifiedAt: 1_700_000_000_000 + i * 1000,
+    }));
+  }
+
+  private log<M extends keyof ApiResponses>(method: M, request: ApiRequest<M>): void {
+    ((this.calls[method] ??= []) as ApiRequest<M>[]).push(request);
+  }
+
+  count(method: keyof ApiResponses): number {
+    return this.calls[method]?.length ?? 0;
+  }
+
+  emit(event: JobEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  onJobEvent(listener: (e: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async engineInfo(r: ApiRequest<'engineInfo'>): Promise<ApiResponses['engineInfo']> {
+    this.log('engineInfo', r);
+    return {
+      backend: { name: 'wasm', version: '4.22.0', threads: 1, simd: true, label: 'wasm SIMD 4.22.0, 1 thread' },
+      model: { name: 'fake-model', path: '/models/fake', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} },
+      version: '0.1.0',
+    };
+  }
+
+  private info(root: string): ApiResponses['openFolder'] {
+    return { root, imageCount: this.entries.length, reviewedCount: this.entries.filter((e) => e.state !== 'unreviewed').length };
+  }
+
+  async openFolder(r: ApiRequest<'openFolder'>): Promise<ApiResponses['openFolder']> {
+    this.log('openFolder', r);
+    if (r.path === '/missing') throw new Error('folder not found: /missing');
+    return this.info(r.path);
+  }
+
+  async openImages(r: ApiRequest<'openImages'>): Promise<ApiResponses['openImages']> {
+    this.log('openImages', r);
+    return this.info('/images');
+  }
+
+  async openDemo(r: ApiRequest<'openDemo'>): Promise<ApiResponses['openDemo']> {
+    this.log('openDemo', r);
+    return this.info('/demo');
+  }
+
+  async listImages(r: ApiRequest<'listImages'>): Promise<ApiResponses['listImages']> {
+    this.log('listImages', r);
+    return this.entries.map((e) => ({ ...e }));
+  }
+
+  async getImage(r: ApiRequest<'getImage'>): Promise<ApiResponses['getImage']> {
+    this.log('getImage', r);
+    return { width: SIZE, height: SIZE, png: new Uint8Array([137, 80, 78, 71]) };
+  }
+
+  async getThumbnail(r: ApiRequest<'getThumbnail'>): Promise<ApiResponses['getThumbnail']> {
+    this.log('getThumbnail', r);
+    return { width: r.size, height: r.size, png: new Uint8Array([137, 80, 78, 71]) };
+  }
+
+  async explain(r: ApiRequest<'explain'>): Promise<ApiResponses['explain']> {
+    this.log('explain', r);
+    if (this.failExplain.has(r.id)) throw new Error('image is corrupt: bad PNG signature');
+    const maps: ExplainResponse['maps'] = {};
+    const layers: MapLayer[] = ['layer2', 'layer3', 'layer4', 'fused'];
+    for (const method of r.methods ?? ['layercam']) {
+      maps[method] = Object.fromEntries(layers.map((l, i) => [l, { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, i) }])) as Record<MapLayer, { width: number; height: number; data: Float32Array }>;
+    }
+    return { id: r.id, modelName: 'fake-model', targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8, maps, elapsedMs: 12 };
+  }
+
+  async getReview(r: ApiRequest<'getReview'>): Promise<ApiResponses['getReview']> {
+    this.log('getReview', r);
+    return this.reviews.get(r.id) ?? { id: r.id, state: 'unreviewed', params: DEFAULT_MASK_PARAMS, mask: null, score: null, updatedAt: null };
+  }
+
+  async saveReview(r: ApiRequest<'saveReview'>): Promise<ApiResponses['saveReview']> {
+    this.log('saveReview', r);
+    const record: ReviewRecord = {
+      id: r.id,
+      state: r.state,
+      params: r.params as ReviewRecord['params'],
+      mask: r.mask ? { width: r.mask.width, height: r.mask.height, data: new Uint8Array(r.mask.data) } : null,
+      score: 0.8,
+      updatedAt: new Date(0).toISOString(),
+    };
+    this.reviews.set(r.id, record);
+    this.entries = this.entries.map((e) => (e.id === r.id ? { ...e, state: r.state } : e));
+    return record;
+  }
+
+  async startExport(r: ApiRequest<'startExport'>): Promise<ApiResponses['startExport']> {
+    this.log('startExport', r);
+    return { jobId: 'export-1' };
+  }
+
+  async startTraining(r: ApiRequest<'startTraining'>): Promise<ApiResponses['startTraining']> {
+    this.log('startTraining', r);
+    return { jobId: 'train-1' };
+  }
+
+  async startEvaluation(r: ApiRequest<'startEvaluation'>): Promise<ApiResponses['startEvaluation']> {
+    this.log('startEvaluation', r);
+    return { jobId: 'eval-1' };
+  }
+
+  async cancelJob(r: ApiRequest<'cancelJob'>): Promise<ApiResponses['cancelJob']> {
+    this.log('cancelJob', r);
+    return { cancelled: true };
+  }
+
+  async listJobs(r: ApiRequest<'listJobs'>): Promise<ApiResponses['listJobs']> {
+    this.log('listJobs', r);
+    return [];
+  }
+
+  async loadModel(r: ApiRequest<'loadModel'>): Promise<ApiResponses['loadModel']> {
+    this.log('loadModel', r);
+    if (!r.path.endsWith('.safetensors') && !r.path.startsWith('/models')) throw new Error(`no manifest.json in ${r.path}`);
+    return { name: r.path.split('/').at(-1) ?? r.path, path: r.path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} };
+  }
+}
