@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Rng } from '../data/synth/rng.ts';
+import { initialiseResNet } from '../engine/init-weights.ts';
+import { RESNET50_BLOCKS, resnetSpec } from '../engine/resnet-spec.ts';
+import { DEFAULT_AUGMENT } from '../engine/train/augment.ts';
+import { flattenNet, ParamLayout } from '../engine/train/param-layout.ts';
+import { ThreadPool } from '../engine/train/shard-pool.ts';
+import type { MicroBatchPlan } from '../engine/train/shard.ts';
+
+/**
+ * Training throughput as `kizu train` runs it: one optimiser step of `batch` images split
+ * into micro-batches over `workers` threads, each with its own backend. The first step warms
+ * up (image cache, kernels); the median of the next `steps` is reported.
+ */
+export async function benchTraining(opts: { inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string } = {}): Promise<Record<string, number>> {
+  const { inputSize = 224, width = 64, batch = 16, microBatch = 8, workers = 2, steps = 2 } = opts;
+  const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
+  try {
+    const rng = new Rng(1);
+    const paths: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      const pixels = Buffer.alloc(inputSize * inputSize);
+      for (let p = 0; p < pixels.length; p++) pixels[p] = rng.int(0, 255);
+      const path = join(dir, `${i}.png`);
+      await sharp(pixels, { raw: { width: inputSize, height: inputSize, channels: 1 } }).png().toFile(path);
+      paths.push(path);
+    }
+    const spec = resnetSpec({ numClasses: 2, inChannels: 1, width, blocks: [...RESNET50_BLOCKS] });
+    const layout = new ParamLayout(spec);
+    const net = initialiseResNet(spec, 1);
+    const params = await flattenNet(layout, net);
+    net.dispose();
+    const pool = await ThreadPool.start(
+      { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1 },
+      layout.size, workers, opts.backend,
+    );
+    pool.params.set(params);
+    const plans: MicroBatchPlan[][] = Array.from({ length: workers }, () => []);
+    for (let m = 0, k = 0; m < batch; m += microBatch, k++) {
+      const indices = Array.from({ length: Math.min(microBatch, batch - m) }, (_, j) => m + j);
+      plans[k % workers].push({ indices, seeds: indices });
+    }
+    const times: number[] = [];
+    try {
+      for (let s = 0; s <= steps; s++) {
+        const t = performance.now();
+        await pool.step(plans, batch);
+        if (s > 0) times.push(performance.now() - t);
+      }
+    } finally {
+      await pool.close();
+    }
+    times.sort((a, b) => a - b);
+    const stepMs = times[Math.floor(times.length / 2)];
+    return {
+      [`train_step_${inputSize}_b${batch}_ms`]: Math.round(stepMs),
+      [`train_${inputSize}_images_per_s`]: Math.round((batch / (stepMs / 1000)) * 100) / 100,
+      train_workers: workers,
+      train_width: width,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
