@@ -7,6 +7,7 @@ import { createKizuService } from './service/kizu-service.ts';
 import { demoDirIn, pickModelPath } from './service/startup.ts';
 import { rendererResponse } from './shell/app-protocol.ts';
 import { menuTemplate } from './shell/menu.ts';
+import { modelsDir } from './shell/resources.ts';
 import { createShellActions } from './shell/shell-actions.ts';
 import { APP_URL, denyPermissions, guardWebContents, mainWindowOptions } from './shell/window.ts';
 import { EngineClient } from './worker/engine-client.ts';
@@ -30,8 +31,8 @@ async function start(): Promise<void> {
   const rendererDir = join(app.getAppPath(), 'dist', 'renderer');
   protocol.handle(APP_SCHEME, (request) => rendererResponse(rendererDir, request.url));
 
-  const modelsDir = process.env.KIZU_MODELS_DIR ?? join(app.getAppPath(), 'models');
-  const modelPath = pickModelPath(typeof args.model === 'string' ? args.model : undefined, process.env, join(modelsDir, 'default'));
+  const models = modelsDir({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath }, process.env);
+  const modelPath = pickModelPath(typeof args.model === 'string' ? args.model : undefined, process.env, join(models, 'default'));
   const engine = new EngineClient(workerUrl, { modelPath });
   const service = createKizuService({
     engine,

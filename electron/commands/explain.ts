@@ -12,6 +12,7 @@ import { renderMap } from '../engine/render-maps.ts';
 import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
 import { defaultModelDir } from '../paths.ts';
 import { inputSize, nonNegativeInt, numberList, oneOf, positiveInt } from './cli-options.ts';
+import { failureLine } from './failure-line.ts';
 import { terminalProgress } from './progress.ts';
 import type { InputSizePolicy } from '../engine/manifest.ts';
 
@@ -69,13 +70,13 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
       process.stdout.write(`${path}: ${probs} (target ${model.manifest.classes[result.targetClass]})\n`);
     } catch (err) {
       failed++;
-      process.stderr.write(`\nkizu explain: ${path}: ${(err as Error).message}\n`);
+      process.stderr.write(`\nkizu explain: ${failureLine(path, err)}\n`);
     }
     progress.tick(basename(path));
   }
   progress.stop();
   explainer.dispose();
-  if (failed) process.stderr.write(`kizu explain: ${failed} of ${images.length} image(s) failed\n`);
+  if (failed) process.stderr.write(`kizu explain: ${failed} of ${images.length} image(s) failed (each named above): fix or remove them and run again\n`);
   return { failed };
 }
 

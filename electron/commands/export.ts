@@ -13,6 +13,7 @@ import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
 import { defaultModelDir } from '../paths.ts';
 import { scanImageFolder } from '../service/image-folder.ts';
 import { nonNegativeInt } from './cli-options.ts';
+import { failureLine } from './failure-line.ts';
 import { terminalProgress } from './progress.ts';
 
 const MAP_CHOICES = [...CAM_LAYERS, 'fused'] as const;
@@ -89,7 +90,7 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
         }
       } catch (err) {
         failed++;
-        process.stderr.write(`\nkizu export: ${file.path}: ${(err as Error).message}\n`);
+        process.stderr.write(`\nkizu export: ${failureLine(file.path, err)}\n`);
       }
       progress.tick(file.id);
     }
@@ -98,7 +99,7 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
     explainer.dispose();
   }
   const files = await writeExport(opts.out, exportAnnotations(opts.format, items));
-  process.stderr.write(`kizu export: ${items.length} annotated image(s) as ${opts.format} in ${opts.out}${failed ? `; ${failed} failed` : ''}\n`);
+  process.stderr.write(`kizu export: ${items.length} annotated image(s) as ${opts.format} in ${opts.out}${failed ? `; ${failed} failed and were left out (each named above): fix or remove them and run again` : ''}\n`);
   return { exported: items.length, failed, files };
 }
 

@@ -37,7 +37,7 @@ async function readBytes(path: string): Promise<Buffer> {
     if (err instanceof ImageReadError) throw err;
     throw new ImageReadError(path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String((err as Error).message));
   }
-  if (size === 0) throw new ImageReadError(path, 'file is empty (0 bytes)');
+  if (size === 0) throw new ImageReadError(path, 'file is empty (0 bytes); copy it again from its source, or remove it');
   return readFile(path);
 }
 
@@ -45,20 +45,31 @@ function checkPixels(path: string, width: number, height: number, maxPixels: num
   if (!(width > 0 && height > 0)) throw new ImageReadError(path, `invalid image size ${width}x${height}`);
   if (width * height > maxPixels) {
     throw new ImageReadError(path,
-      `too many pixels: ${width}x${height} = ${(width * height).toLocaleString('en-US')} exceeds the limit of ${maxPixels.toLocaleString('en-US')}`);
+      `too many pixels: ${width}x${height} = ${(width * height).toLocaleString('en-US')} exceeds the limit of ${maxPixels.toLocaleString('en-US')}; crop or downscale it`);
   }
 }
 
+/** The format a file's first bytes claim, whatever its name says. */
+function claimedFormat(bytes: Buffer): string | null {
+  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'PNG';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'JPEG';
+  if (bytes.length >= 4 && (bytes.readUInt32BE(0) === 0x49492a00 || bytes.readUInt32BE(0) === 0x4d4d002a)) return 'TIFF';
+  return null;
+}
+
 /** Turns libvips' terse messages into ones an operator can act on. */
-function explainSharpError(path: string, err: unknown): ImageReadError {
+function explainSharpError(path: string, err: unknown, bytes: Buffer): ImageReadError {
   const raw = err instanceof Error ? err.message : String(err);
   const first = raw.split('\n').find((l) => l.trim() !== '') ?? raw;
   if (/unsupported image format/i.test(raw)) {
+    // A file that starts like an image but cannot be opened was cut short or damaged (a TIFF's directory often sits at its end).
+    const claimed = claimedFormat(bytes);
+    if (claimed) return new ImageReadError(path, `truncated or corrupt ${claimed} (it starts like one but cannot be read); copy the file again from its source`);
     return new ImageReadError(path, 'not an image, or not a format Kizu reads (PNG, JPEG, BMP, TIFF)');
   }
   if (/exceeds pixel limit/i.test(raw)) return new ImageReadError(path, 'too many pixels for the configured limit');
   if (/premature end|truncat|corrupt|read error|bogus|incomplete|unexpected end/i.test(raw)) {
-    return new ImageReadError(path, `truncated or corrupt image data (${first.trim()})`);
+    return new ImageReadError(path, `truncated or corrupt image data (${first.trim()}); copy the file again from its source`);
   }
   return new ImageReadError(path, `cannot decode image (${first.trim()})`);
 }
@@ -77,7 +88,7 @@ async function infoOf(path: string, bytes: Buffer, maxPixels: number): Promise<I
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw explainSharpError(path, err);
+    throw explainSharpError(path, err, bytes);
   }
   const w = meta.autoOrient?.width ?? meta.width ?? 0;
   const h = meta.autoOrient?.height ?? meta.height ?? 0;
@@ -134,7 +145,7 @@ export async function readImage(path: string, opts: ReadOptions = {}): Promise<R
     return { width: out.width, height: out.height, channels: info.channels, bitDepth: info.bitDepth, data };
   } catch (err) {
     if (err instanceof ImageReadError) throw err;
-    throw explainSharpError(path, err);
+    throw explainSharpError(path, err, bytes);
   }
 }
 

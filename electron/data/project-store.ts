@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { decodeLabelPng, encodeGreyPng } from '../annotate/png-codec.ts';
 import { DEFAULT_MASK_PARAMS, maskParamsSchema, REVIEW_STATES, type MaskParams, type ReviewState, type WireMask } from '../api.ts';
@@ -38,6 +38,14 @@ const sidecarSchema = z.object({
 });
 
 export type Sidecar = z.infer<typeof sidecarSchema>;
+
+/** A sidecar or mask path that a symbolic link leads out of the project: never read or written. */
+export class OutsideProjectError extends Error {
+  constructor(readonly path: string, root: string) {
+    super(`${path}: the project's ${KIZU_DIR} folder leads outside ${root} (a symbolic link); Kizu keeps its state only inside the folder`);
+    this.name = 'OutsideProjectError';
+  }
+}
 
 export interface StoreProblem {
   file: string;
@@ -91,9 +99,11 @@ export class ProjectStore {
     const path = this.sidecarPath(id);
     let text: string;
     try {
+      await this.assertInside(path);
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { sidecar: emptySidecar(id) };
+      if (err instanceof OutsideProjectError) return { sidecar: emptySidecar(id), problem: { file: path, message: `${err.message}; the image is treated as unreviewed` } };
       return { sidecar: emptySidecar(id), problem: { file: path, message: `cannot read the sidecar (${(err as Error).message})` } };
     }
     let raw: unknown;
@@ -120,7 +130,9 @@ export class ProjectStore {
   /** The mask a sidecar names, checked against the size the sidecar records. */
   async readMask(sidecar: Sidecar): Promise<WireMask | null> {
     if (!sidecar.mask) return null;
-    return readMaskPng(this.maskPath(sidecar.image, sidecar.mask.file), sidecar.mask.width, sidecar.mask.height);
+    const path = this.maskPath(sidecar.image, sidecar.mask.file);
+    await this.assertInside(path);
+    return readMaskPng(path, sidecar.mask.width, sidecar.mask.height);
   }
 
   /** The sidecar with its mask; an unreadable mask is reported and the image counts as unreviewed (its score kept). */
@@ -174,6 +186,7 @@ export class ProjectStore {
     const hash = createHash('sha256').update(png).digest('hex').slice(0, 16);
     const file = `${baseName(id)}.mask-${hash}.png`;
     const path = this.maskPath(id, file);
+    await this.assertInside(path);
     await mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, png);
     return { file, width: mask.width, height: mask.height };
@@ -181,8 +194,29 @@ export class ProjectStore {
 
   private async writeSidecar(id: string, sidecar: Sidecar): Promise<void> {
     const path = this.sidecarPath(id);
+    await this.assertInside(path);
     await mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, `${JSON.stringify(sidecar, null, 2)}\n`);
+  }
+
+  /**
+   * Refuses a path under .kizu that a link leads out of the project: the file itself when it
+   * exists, else the deepest of its folders that does (folders made below it are real ones).
+   */
+  private async assertInside(path: string): Promise<void> {
+    const root = await realpath(this.root);
+    for (let at = path; ; at = dirname(at)) {
+      let real: string;
+      try {
+        real = await realpath(at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dirname(at) !== at) continue;
+        throw err;
+      }
+      const rel = relative(root, real);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new OutsideProjectError(path, this.root);
+      return;
+    }
   }
 
   /** Removes the mask the previous sidecar named once the new sidecar no longer does. */

@@ -1,3 +1,5 @@
+import { OutsideProjectError } from '../data/project-store.ts';
+
 /** A failure the caller can act on, with the HTTP status it maps to and the field or file at fault. */
 export class ApiError extends Error {
   constructor(
@@ -11,6 +13,7 @@ export class ApiError extends Error {
 }
 
 export function statusOf(err: unknown): number {
+  if (err instanceof OutsideProjectError) return 403;
   return err instanceof ApiError ? err.status : 500;
 }
 

@@ -31,6 +31,8 @@ export function mainWindowOptions(preload: string): BrowserWindowConstructorOpti
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
+      // A middle click must not open links in a new window (the open handler refuses them too).
+      disableBlinkFeatures: 'Auxclick',
     },
   };
 }

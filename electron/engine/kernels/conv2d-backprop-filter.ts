@@ -2,6 +2,7 @@ import { Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Conv2DBackpropFilterAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convBackpropGeometry, type ConvBackpropGeometry } from './conv-backprop-geometry.ts';
+import { stackedTapsFilterGradient } from './stacked-taps-filter-gradient.ts';
 import { gatherPixels } from './strided-copy.ts';
 import { kernelInput, WasmKernelScope } from './wasm-kernel-scope.ts';
 
@@ -9,7 +10,9 @@ type Shape4 = [number, number, number, number];
 
 /**
  * dW of a 1x1 conv is x^T dy over all pixels. wasm's matMul is only fast without
- * transpose flags, so the operand with fewer channels is transposed explicitly.
+ * transpose flags, so one operand is transposed explicitly: the one with more channels,
+ * because the product runs ~2x faster with many rows than with few (measured on
+ * 8192 pixels, 64 <-> 256 channels), which outweighs transposing the larger tensor.
  */
 function pointwiseFilterGradient(scope: WasmKernelScope, x: TensorInfo, dy: TensorInfo, g: ConvBackpropGeometry): TensorInfo {
   const readsAllPixels = g.strideHeight === 1 && g.strideWidth === 1 && g.padTop === 0 && g.padLeft === 0 &&
@@ -21,35 +24,12 @@ function pointwiseFilterGradient(scope: WasmKernelScope, x: TensorInfo, dy: Tens
   const x2 = scope.reshape(xRead, [1, pixels, g.inChannels]);
   const dy2 = scope.reshape(dy, [1, pixels, g.outChannels]);
   const noFlags = { transposeA: false, transposeB: false };
-  if (g.inChannels <= g.outChannels) {
+  if (g.inChannels >= g.outChannels) {
     const dw = scope.run('BatchMatMul', { a: scope.transpose(x2, [0, 2, 1]), b: dy2 }, noFlags);
     return scope.reshape(dw, [1, 1, g.inChannels, g.outChannels]);
   }
   const dwT = scope.run('BatchMatMul', { a: scope.transpose(dy2, [0, 2, 1]), b: x2 }, noFlags);
   return scope.reshape(scope.transpose(dwT, [0, 2, 1]), [1, 1, g.inChannels, g.outChannels]);
-}
-
-/**
- * dW[kh, kw, ci, co] = sum over n, oh, ow of x[n, oh*s + kh - pad, ow*s + kw - pad, ci] * dy[n, oh, ow, co]
- * is a conv whose batch is ci, whose input channels are n and whose filter is dy,
- * dilated by the stride: x becomes [Ci, H, W, N], dy becomes [OH, OW, N, Co], and the
- * output [Ci, fh, fw, Co] is transposed back.
- */
-function spatialFilterGradient(scope: WasmKernelScope, x: TensorInfo, dy: TensorInfo, g: ConvBackpropGeometry): TensorInfo {
-  const xT = scope.transpose(x, [3, 1, 2, 0]);
-  const dyAsFilter = scope.transpose(dy, [1, 2, 0, 3]);
-  // Rows past the last window's reach are cut by computing a larger result and slicing.
-  const padBottom = g.filterHeight + g.strideHeight * (g.outHeight - 1) - g.inHeight - g.padTop;
-  const padRight = g.filterWidth + g.strideWidth * (g.outWidth - 1) - g.inWidth - g.padLeft;
-  const out = scope.run('Conv2D', { x: xT, filter: dyAsFilter }, {
-    strides: 1,
-    dilations: [g.strideHeight, g.strideWidth],
-    pad: [[0, 0], [g.padTop, Math.max(padBottom, 0)], [g.padLeft, Math.max(padRight, 0)], [0, 0]],
-    dataFormat: 'NHWC',
-  });
-  const dw = scope.transpose(out, [1, 2, 0, 3]);
-  if (padBottom >= 0 && padRight >= 0) return dw;
-  return scope.run('Slice', { x: dw }, { begin: [0, 0, 0, 0], size: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels] });
 }
 
 /** The wasm backend has no Conv2DBackpropFilter; training (and fused conv gradients) need it. */
@@ -64,6 +44,6 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
     const pointwise = g.filterHeight === 1 && g.filterWidth === 1;
     return pointwise
       ? pointwiseFilterGradient(scope, xNhwc, dyNhwc, g)
-      : spatialFilterGradient(scope, xNhwc, dyNhwc, g);
+      : stackedTapsFilterGradient(scope, xNhwc, dyNhwc, g);
   });
 };

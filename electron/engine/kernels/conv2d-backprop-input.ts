@@ -2,74 +2,103 @@ import { Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Conv2DBackpropInputAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convBackpropGeometry, type ConvBackpropGeometry } from './conv-backprop-geometry.ts';
-import { scatterPixels } from './strided-copy.ts';
+import { gatherPixels, placePixels } from './strided-copy.ts';
 import { kernelInput, WasmKernelScope } from './wasm-kernel-scope.ts';
 
 type Shape4 = [number, number, number, number];
 
 /**
- * dx of a 1x1 conv: a 1x1 conv of dy with the transposed filter, then its pixels put
- * back where the strided forward conv read them (zeros elsewhere).
+ * Along one axis, the dx positions p, p + s, p + 2s, ... of a stride-s conv (one phase)
+ * each gather dy through the same subset of filter taps, so each phase is a stride-1
+ * conv with a sub-filter: no zeros are inserted into dy and no work is wasted on them.
  */
-function pointwiseInputGradient(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvBackpropGeometry): TensorInfo {
-  const filterT = scope.reshape(scope.transpose(filter, [0, 1, 3, 2]), [1, 1, g.outChannels, g.inChannels]);
-  const dxAtOutputs = scope.run('Conv2D', { x: dy, filter: filterT },
-    { strides: 1, dilations: 1, pad: 'valid', dataFormat: 'NHWC' });
-  const covers = g.strideHeight === 1 && g.strideWidth === 1 && g.padTop === 0 && g.padLeft === 0 &&
-    g.outHeight === g.inHeight && g.outWidth === g.inWidth;
-  if (covers) return dxAtOutputs;
-  return scatterPixels(scope, dxAtOutputs, g.inHeight, g.inWidth, {
-    strideHeight: g.strideHeight, strideWidth: g.strideWidth, offsetHeight: -g.padTop, offsetWidth: -g.padLeft,
-  });
+interface Phase {
+  /** First dx position of the phase (p). */
+  start: number;
+  /** Number of dx positions in the phase. */
+  count: number;
+  /** Filter taps this phase uses: original indices last, last - s, ... (flipped order). */
+  taps: number[];
+  /** dy index read by the phase's first position through its first tap (may be negative). */
+  dyStart: number;
 }
 
-/**
- * Reverses a filter's rows and columns. Each (row, column) holds a contiguous in x out
- * block, so this is fh * fw block copies; wasm's Reverse took ~90 ms on a 3x3x512x512 filter.
- */
-function flipFilterSpatially(scope: WasmKernelScope, filter: TensorInfo): TensorInfo {
-  const [fh, fw, inC, outC] = filter.shape;
-  const block = inC * outC;
-  const out = scope.allocate(filter.shape);
-  const src = scope.heap(filter);
+function phasesAlong(inSize: number, filterSize: number, stride: number, padBefore: number): Phase[] {
+  // dx = stride-1 conv of dy spread by the stride and padded by filter - 1 - pad, with the
+  // flipped filter: flipped tap j meets dy where (position + j - lead) is a multiple of s.
+  const lead = filterSize - 1 - padBefore;
+  const phases: Phase[] = [];
+  for (let start = 0; start < Math.min(stride, inSize); start++) {
+    const first = (((lead - start) % stride) + stride) % stride;
+    const taps: number[] = [];
+    for (let j = first; j < filterSize; j += stride) taps.push(filterSize - 1 - j);
+    phases.push({ start, count: Math.ceil((inSize - start) / stride), taps, dyStart: (start + first - lead) / stride });
+  }
+  return phases;
+}
+
+/** Copies the taps (rows x cols) of a [fh, fw, out, in] filter into a new filter. */
+function subFilter(scope: WasmKernelScope, filterT: TensorInfo, rows: number[], cols: number[]): TensorInfo {
+  const [fh, fw, outC, inC] = filterT.shape;
+  if (fh === 1 && fw === 1) return filterT;
+  const block = outC * inC;
+  const out = scope.allocate([rows.length, cols.length, outC, inC]);
+  const src = scope.heap(filterT);
   const dst = scope.heap(out);
-  for (let tap = 0; tap < fh * fw; tap++) {
-    const from = (fh * fw - 1 - tap) * block;
-    dst.set(src.subarray(from, from + block), tap * block);
+  let at = 0;
+  for (const r of rows) {
+    for (const c of cols) {
+      const from = (r * fw + c) * block;
+      dst.set(src.subarray(from, from + block), at);
+      at += block;
+    }
   }
   return out;
 }
 
-/**
- * dx as a stride-1 conv of dy with the filter flipped in space and transposed in/out:
- * dy is spread out by the stride (zero insertion) and padded by filter - 1 - pad, so
- * each output pixel gathers exactly the dy pixels whose windows covered it.
- */
-function spatialInputGradient(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvBackpropGeometry): TensorInfo {
-  const flipped = flipFilterSpatially(scope, scope.transpose(filter, [0, 1, 3, 2]));
-  const padTop = g.filterHeight - 1 - g.padTop;
-  const padLeft = g.filterWidth - 1 - g.padLeft;
-  const paddedH = g.inHeight + g.filterHeight - 1;
-  const paddedW = g.inWidth + g.filterWidth - 1;
-  const spreadH = (g.outHeight - 1) * g.strideHeight + 1;
-  const spreadW = (g.outWidth - 1) * g.strideWidth + 1;
-  const padBottom = paddedH - spreadH - padTop;
-  const padRight = paddedW - spreadW - padLeft;
-  const strided = g.strideHeight > 1 || g.strideWidth > 1;
-  if (!strided && Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
-    return scope.run('Conv2D', { x: dy, filter: flipped },
+/** One phase's dx: a valid window over dy rows dyStart .. dyStart + count + taps - 2 (zeros outside dy). */
+function phaseGradient(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, py: Phase, px: Phase): TensorInfo {
+  const [, dyH, dyW] = dy.shape;
+  const padTop = -py.dyStart;
+  const padLeft = -px.dyStart;
+  const padBottom = py.dyStart + py.count + py.taps.length - 1 - dyH;
+  const padRight = px.dyStart + px.count + px.taps.length - 1 - dyW;
+  if (Math.min(padTop, padLeft, padBottom, padRight) >= 0) {
+    return scope.run('Conv2D', { x: dy, filter },
       { strides: 1, dilations: 1, pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], dataFormat: 'NHWC' });
   }
-  const spread = scatterPixels(scope, dy, paddedH, paddedW, {
-    strideHeight: g.strideHeight, strideWidth: g.strideWidth, offsetHeight: padTop, offsetWidth: padLeft,
-  });
-  return scope.run('Conv2D', { x: spread, filter: flipped },
-    { strides: 1, dilations: 1, pad: 'valid', dataFormat: 'NHWC' });
+  // Explicit pads wider than the filter leave dy pixels no dx pixel sees: crop them here.
+  const window = gatherPixels(scope, dy, py.count + py.taps.length - 1, px.count + px.taps.length - 1,
+    { strideHeight: 1, strideWidth: 1, offsetHeight: py.dyStart, offsetWidth: px.dyStart });
+  return scope.run('Conv2D', { x: window, filter }, { strides: 1, dilations: 1, pad: 'valid', dataFormat: 'NHWC' });
+}
+
+function inputGradient(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvBackpropGeometry): TensorInfo {
+  const filterT = scope.transpose(filter, [0, 1, 3, 2]);
+  const rowPhases = phasesAlong(g.inHeight, g.filterHeight, g.strideHeight, g.padTop);
+  const colPhases = phasesAlong(g.inWidth, g.filterWidth, g.strideWidth, g.padLeft);
+  const [onlyRow] = rowPhases;
+  const [onlyCol] = colPhases;
+  if (rowPhases.length === 1 && colPhases.length === 1) {
+    return phaseGradient(scope, dy, subFilter(scope, filterT, onlyRow.taps, onlyCol.taps), onlyRow, onlyCol);
+  }
+  const dxShape = [g.batch, g.inHeight, g.inWidth, g.inChannels];
+  const everyPhaseHasTaps = rowPhases.every((p) => p.taps.length > 0) && colPhases.every((p) => p.taps.length > 0);
+  const dx = everyPhaseHasTaps ? scope.allocate(dxShape) : scope.zeros(dxShape);
+  for (const py of rowPhases) {
+    for (const px of colPhases) {
+      if (py.taps.length === 0 || px.taps.length === 0) continue;
+      const part = phaseGradient(scope, dy, subFilter(scope, filterT, py.taps, px.taps), py, px);
+      placePixels(scope, part, dx,
+        { strideHeight: g.strideHeight, strideWidth: g.strideWidth, offsetHeight: py.start, offsetWidth: px.start });
+    }
+  }
+  return dx;
 }
 
 /**
  * Replaces the wasm backend's Conv2DBackpropInput, a direct loop several times slower
- * than the XNNPACK convolution this is built on.
+ * than the XNNPACK convolutions this is built from.
  */
 export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const dy = kernelInput(inputs, 'dy', Conv2DBackpropInput);
@@ -78,10 +107,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   const g = convBackpropGeometry(Conv2DBackpropInput, a.inputShape, filter.shape as Shape4, dy.shape, a);
   return WasmKernelScope.use(backend as BackendWasm, (scope) => {
     const dyNhwc = g.channelsFirst ? scope.transpose(dy, [0, 2, 3, 1]) : dy;
-    const pointwise = g.filterHeight === 1 && g.filterWidth === 1;
-    const dx = pointwise
-      ? pointwiseInputGradient(scope, dyNhwc, filter, g)
-      : spatialInputGradient(scope, dyNhwc, filter, g);
+    const dx = inputGradient(scope, dyNhwc, filter, g);
     return g.channelsFirst ? scope.transpose(dx, [0, 3, 1, 2]) : dx;
   });
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
+import { maxPoolGradKernel } from './max-pool-grad.ts';
 import { meanKernel } from './mean.ts';
 import { sumKernel } from './sum.ts';
 import { tileKernel } from './tile.ts';
@@ -28,9 +29,11 @@ const overrides: WasmKernelOverride[] = [
   needsBuiltin('Tile', tileKernel),
   needsBuiltin('Sum', sumKernel),
   needsBuiltin('Mean', meanKernel),
+  needsBuiltin('MaxPoolGrad', maxPoolGradKernel),
 ];
 
 const installed = new Set<KernelFunc>();
+const replaced = new Map<string, KernelFunc>();
 
 /**
  * Installs Kizu's kernels on the wasm backend (after `tf.setBackend('wasm')`), replacing
@@ -41,8 +44,16 @@ export function registerWasmKernels(): void {
     const current = tf.getKernel(kernelName, 'wasm');
     if (current !== undefined && installed.has(current.kernelFunc)) continue;
     const kernelFunc = make(current?.kernelFunc);
-    if (current !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+    if (current !== undefined) {
+      replaced.set(kernelName, current.kernelFunc);
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
     installed.add(kernelFunc);
   }
+}
+
+/** The wasm backend's own kernel that Kizu's replaced (for benchmarks), if it had one. */
+export function replacedWasmKernel(kernelName: string): KernelFunc | undefined {
+  return replaced.get(kernelName);
 }

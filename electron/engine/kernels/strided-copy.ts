@@ -46,29 +46,39 @@ function walkLattice(g: GridPair, at: PixelLattice, copy: CopyRun): void {
 }
 
 /**
- * Places `small` [N, h, w, C] on a zero grid [N, height, width, C] along the lattice:
- * zero insertion between pixels and padding (or cropping) around them in one pass.
+ * Writes `small` [N, h, w, C] into `large` [N, H, W, C] along the lattice, e.g. one
+ * phase of a strided result into every s-th pixel of the whole.
  */
-export function scatterPixels(scope: WasmKernelScope, small: TensorInfo, height: number, width: number, at: PixelLattice): TensorInfo {
+export function placePixels(scope: WasmKernelScope, small: TensorInfo, large: TensorInfo, at: PixelLattice): void {
   const [batch, smallH, smallW, channels] = small.shape;
-  const out = scope.zeros([batch, height, width, channels]);
+  const [, largeH, largeW] = large.shape;
   const src = scope.heap(small);
-  const dst = scope.heap(out);
-  walkLattice({ batch, channels, smallH, smallW, largeH: height, largeW: width }, at,
+  const dst = scope.heap(large);
+  walkLattice({ batch, channels, smallH, smallW, largeH, largeW }, at,
     (s, l, count) => dst.set(src.subarray(s, s + count), l));
-  return out;
+}
+
+/** Images [first, first + count) of a batch. */
+export interface BatchRange {
+  first: number;
+  count: number;
 }
 
 /**
- * Picks the pixels of `large` [N, H, W, C] that lie on the lattice into an [N, h, w, C]
- * grid; lattice points off the large grid read as zero, as padding would.
+ * Picks the pixels of `large` [N, H, W, C] that lie on the lattice into an [n, h, w, C]
+ * grid (n images of `images`, all by default); lattice points off the large grid read as
+ * zero, as padding would.
  */
-export function gatherPixels(scope: WasmKernelScope, large: TensorInfo, height: number, width: number, at: PixelLattice): TensorInfo {
-  const [batch, largeH, largeW, channels] = large.shape;
-  const out = scope.zeros([batch, height, width, channels]);
+export function gatherPixels(
+  scope: WasmKernelScope, large: TensorInfo, height: number, width: number, at: PixelLattice,
+  images: BatchRange = { first: 0, count: large.shape[0] },
+): TensorInfo {
+  const [, largeH, largeW, channels] = large.shape;
+  const out = scope.zeros([images.count, height, width, channels]);
   const src = scope.heap(large);
   const dst = scope.heap(out);
-  walkLattice({ batch, channels, smallH: height, smallW: width, largeH, largeW }, at,
-    (s, l, count) => dst.set(src.subarray(l, l + count), s));
+  const skip = images.first * largeH * largeW * channels;
+  walkLattice({ batch: images.count, channels, smallH: height, smallW: width, largeH, largeW }, at,
+    (s, l, count) => dst.set(src.subarray(skip + l, skip + l + count), s));
   return out;
 }

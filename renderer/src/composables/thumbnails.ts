@@ -62,25 +62,21 @@ function forget(id: string): void {
   job.resolve(null);
 }
 
-/** The thumbnail of an image as an object URL (null until loaded or if it failed); unneeded requests are dropped. */
-export function useThumbnail(id: Ref<string>): { url: Ref<string | null>; failed: Ref<boolean> } {
+/** The thumbnail of an image as an object URL (null until loaded, or if it failed); unneeded requests are dropped. */
+export function useThumbnail(id: Ref<string>): Ref<string | null> {
   const url = ref<string | null>(null);
-  const failed = ref(false);
   watch(
     id,
     (next, previous) => {
       if (previous !== undefined && previous !== next) forget(previous);
       url.value = urls.get(next) ?? null;
-      failed.value = false;
       if (url.value) return;
       void request(next).then((u) => {
-        if (id.value !== next) return;
-        url.value = u;
-        failed.value = u === null;
+        if (id.value === next) url.value = u;
       });
     },
     { immediate: true },
   );
   onBeforeUnmount(() => forget(id.value));
-  return { url, failed };
+  return url;
 }

@@ -20,6 +20,8 @@ export const useModelStore = defineStore('model', () => {
   const pending = new Map<string, Promise<ExplainResponse | null>>();
   const computing = ref(new Set<string>());
   const lastElapsedMs = ref<number | null>(null);
+  // Bumped when the maps are dropped (a new model): whoever shows a map fetches it again.
+  const generation = ref(0);
 
   const model = computed<ModelSummary | null>(() => engine.value?.model ?? null);
 
@@ -49,6 +51,7 @@ export const useModelStore = defineStore('model', () => {
   function clearMaps(): void {
     cache.value = new Map();
     pending.clear();
+    generation.value++;
   }
 
   function cached(id: string, method: CamMethodName): ExplainResponse | null {
@@ -80,6 +83,8 @@ export const useModelStore = defineStore('model', () => {
     }
     const inFlight = pending.get(key);
     if (inFlight) return inFlight;
+    // Without a model there is nothing to compute; the viewer says so once, not per image.
+    if (engine.value && !engine.value.model) return Promise.resolve(null);
     computing.value = new Set(computing.value).add(key);
     const request = api()
       .explain({ id, methods: [method] })
@@ -104,5 +109,5 @@ export const useModelStore = defineStore('model', () => {
     return request;
   }
 
-  return { engine, model, loading, lastElapsedMs, refreshEngine, loadModel, clearMaps, cached, isComputing, explain };
+  return { engine, model, loading, lastElapsedMs, generation, refreshEngine, loadModel, clearMaps, cached, isComputing, explain };
 });

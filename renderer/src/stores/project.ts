@@ -7,6 +7,7 @@ import { countByState, neighbour, nextUnreviewed, orderImages, type SortKey, typ
 import { messageOf, useNoticesStore } from './notices.ts';
 
 const LAST_PROJECT = 'kizu.lastProject';
+const LAUNCHED = 'kizu.launched';
 const currentKey = (root: string) => `kizu.current:${root}`;
 
 /** The open folder, its images with their review states, and which one is on screen. */
@@ -72,10 +73,18 @@ export const useProjectStore = defineStore('project', () => {
     }
   }
 
-  /** On start: reopen the last folder (its state comes back from the sidecars on disk). */
+  /**
+   * On start: reopen the last folder (its state comes back from the sidecars on disk); on the
+   * very first launch, open the demo set so there is something to look at.
+   */
   async function restore(): Promise<void> {
     const last = localStorage.getItem(LAST_PROJECT);
-    if (last === null) return;
+    const firstLaunch = localStorage.getItem(LAUNCHED) === null;
+    localStorage.setItem(LAUNCHED, '1');
+    if (last === null) {
+      if (firstLaunch) await openDemo();
+      return;
+    }
     opening.value = true;
     try {
       await adopt(await api().openFolder({ path: last }));

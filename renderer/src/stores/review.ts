@@ -96,8 +96,8 @@ export const useReviewStore = defineStore('review', () => {
 
   watch(() => project.currentId, (next) => void open(next), { immediate: true });
   watch(workingParams, (p) => localStorage.setItem(WORKING_PARAMS, JSON.stringify(p)), { deep: true });
-  // Maps come once per image and method; a method switch fetches that method's maps.
-  watch([id, () => params.value.method, loaded], ([imageId, method, ready]) => {
+  // Maps come once per image and method (and model); a method switch fetches that method's maps.
+  watch([id, () => params.value.method, loaded, () => model.generation], ([imageId, method, ready]) => {
     if (imageId !== null && ready) void fetchMaps(imageId, method);
   });
 
@@ -111,7 +111,7 @@ export const useReviewStore = defineStore('review', () => {
   }
 
   async function open(nextId: string | null): Promise<void> {
-    flush();
+    void flush();
     id.value = nextId;
     loaded.value = false;
     manualMask.value = null;

@@ -24,8 +24,10 @@ export const useTrainingStore = defineStore('training', () => {
   const jobId = ref<string | null>(null);
   const starting = ref(false);
 
-  const job = computed(() => (jobId.value === null ? null : jobs.latest[jobId.value] ?? null));
-  const curve = computed(() => (jobId.value === null ? [] : jobs.metrics[jobId.value] ?? []));
+  // After a reload the panel picks up a training that is still running.
+  const activeId = computed(() => jobId.value ?? Object.values(jobs.latest).find((e) => e.kind === 'train' && e.state === 'running')?.jobId ?? null);
+  const job = computed(() => (activeId.value === null ? null : jobs.latest[activeId.value] ?? null));
+  const curve = computed(() => (activeId.value === null ? [] : jobs.metrics[activeId.value] ?? []));
   const running = computed(() => job.value?.state === 'running');
   const canStart = computed(() => form.value.data.trim() !== '' && form.value.out.trim() !== '' && !starting.value && !running.value);
   /**
@@ -56,9 +58,9 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   async function cancel(): Promise<void> {
-    if (jobId.value === null) return;
+    if (activeId.value === null) return;
     try {
-      await api().cancelJob({ jobId: jobId.value });
+      await api().cancelJob({ jobId: activeId.value });
     } catch (err) {
       notices.error(t.errors.cancelFailed(messageOf(err)));
     }

@@ -22,6 +22,8 @@ async function settle(): Promise<void> {
 let fake: FakeApi;
 beforeEach(() => {
   localStorage.clear();
+  // Not the first launch, which opens the demo set by itself (stores.test.ts covers that).
+  localStorage.setItem('kizu.launched', '1');
   fake = new FakeApi(5);
   setApi(fake);
   setActivePinia(createPinia());

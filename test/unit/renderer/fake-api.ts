@@ -36,6 +36,7 @@ export class FakeApi implements KizuApi {
   readonly reviews = new Map<string, ReviewRecord>();
   entries: ImageEntry[];
   failExplain = new Set<string>();
+  hasModel = true;
   private listeners = new Set<(e: JobEvent) => void>();
 
   constructor(count = 5) {
@@ -69,7 +70,7 @@ export class FakeApi implements KizuApi {
     this.log('engineInfo', r);
     return {
       backend: { name: 'wasm', version: '4.22.0', threads: 1, simd: true, label: 'wasm SIMD 4.22.0, 1 thread' },
-      model: { name: 'fake-model', path: '/models/fake', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} },
+      model: !this.hasModel ? null : { name: 'fake-model', path: '/models/fake', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} },
       version: '0.1.0',
     };
   }
@@ -111,6 +112,7 @@ export class FakeApi implements KizuApi {
 
   async explain(r: ApiRequest<'explain'>): Promise<ApiResponses['explain']> {
     this.log('explain', r);
+    if (!this.hasModel) throw new Error('no model is loaded');
     if (this.failExplain.has(r.id)) throw new Error('image is corrupt: bad PNG signature');
     const maps: ExplainResponse['maps'] = {};
     const layers: MapLayer[] = ['layer2', 'layer3', 'layer4', 'fused'];

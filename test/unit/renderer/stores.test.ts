@@ -62,6 +62,17 @@ describe('project store', () => {
     expect(project.currentId).toBe('img/0003.png');
   });
 
+  it('opens the demo set on the very first launch only', async () => {
+    const first = freshStores();
+    await first.project.restore();
+    expect(fake.count('openDemo')).toBe(1);
+    localStorage.removeItem('kizu.lastProject');
+    const second = freshStores();
+    await second.project.restore();
+    expect(fake.count('openDemo')).toBe(1);
+    expect(second.project.isOpen).toBe(false);
+  });
+
   it('says which folder could not be opened', async () => {
     const { project, notices } = freshStores();
     expect(await project.openFolder('/missing')).toBe(false);
@@ -102,6 +113,27 @@ describe('model store', () => {
     expect(await model.loadModel('/models/next')).toBe(true);
     expect(model.model?.name).toBe('next');
     expect(model.cached('x', 'layercam')).toBeNull();
+  });
+
+  it('without a model it asks for no maps and raises no error per image', async () => {
+    fake.hasModel = false;
+    const { model, project, review, notices } = freshStores();
+    await model.refreshEngine();
+    await project.openDemo();
+    await settle();
+    expect(fake.count('explain')).toBe(0);
+    expect(notices.items).toEqual([]);
+    expect(review.map).toBeNull();
+    expect(review.loaded).toBe(true);
+  });
+
+  it('a new model brings a new map for the image on screen', async () => {
+    const { model, review } = await openDemoWithMap();
+    const before = fake.count('explain');
+    await model.loadModel('/models/next');
+    await settle();
+    expect(fake.calls.explain?.slice(before).map((c) => c.id)).toContain(review.id);
+    expect(review.map).not.toBeNull();
   });
 });
 
@@ -249,6 +281,18 @@ describe('jobs and training stores', () => {
     expect(training.modelPath).toBe('/models/new');
     expect(await training.useNewModel()).toBe(true);
     expect(fake.calls.loadModel!.at(-1)).toEqual({ path: '/models/new' });
+  });
+
+  it('after a reload the panel follows a training that is still running', async () => {
+    freshStores();
+    const jobs = useJobsStore();
+    const training = useTrainingStore();
+    await jobs.connect();
+    fake.emit({ jobId: 'train-9', kind: 'train', state: 'running', done: 2, total: 10, etaSeconds: 8, message: '', metrics: { step: 2, epoch: 1, loss: 0.7, accuracy: 0.5, lr: 0.01, imagesPerSecond: 3 } });
+    expect(training.running).toBe(true);
+    expect(training.curve).toHaveLength(1);
+    await training.cancel();
+    expect(fake.calls.cancelJob).toEqual([{ jobId: 'train-9' }]);
   });
 
   it('cancel asks the back end to stop the job; what it learnt so far can still be used', async () => {
