@@ -1,25 +1,29 @@
 import { maskFromMap, type MaskOptions } from '../annotate/cleanup.ts';
 import type { ScoreMap } from '../annotate/types.ts';
+import { Rng } from '../data/synth/rng.ts';
 import { median, timeIt } from './timing.ts';
 
 const SIZE = 512;
 const WARMUP = 5;
 const RUNS = 31;
 
-/** The option sets the live preview and the export run most: threshold alone, then with clean-up. */
+/**
+ * The option sets the live preview and the export run most: threshold alone (value 0.5, Otsu,
+ * top 5 %), then with clean-up (fraction 0.5 of the max, disc radii, hole filling, min area 64).
+ */
 const CASES: Record<string, MaskOptions> = {
-  'value 0.5': { threshold: { kind: 'value', value: 0.5 } },
+  value: { threshold: { kind: 'value', value: 0.5 } },
   otsu: { threshold: { kind: 'otsu' } },
-  'top 5%': { threshold: { kind: 'top-percent', percent: 5 } },
-  'fraction 0.5 + open 2 + close 2': {
+  top5: { threshold: { kind: 'top-percent', percent: 5 } },
+  fraction_open2_close2: {
     threshold: { kind: 'fraction-of-max', fraction: 0.5 },
     cleanup: { openRadius: 2, closeRadius: 2 },
   },
-  'fraction 0.5 + open 2 + close 2 + fill + min area 64': {
+  fraction_open2_close2_fill_minarea: {
     threshold: { kind: 'fraction-of-max', fraction: 0.5 },
     cleanup: { openRadius: 2, closeRadius: 2, fillHoles: true, minArea: 64 },
   },
-  'otsu + open 5 + close 5 + fill + min area 64': {
+  otsu_open5_close5_fill_minarea: {
     threshold: { kind: 'otsu' },
     cleanup: { openRadius: 5, closeRadius: 5, fillHoles: true, minArea: 64 },
   },
@@ -43,22 +47,16 @@ export async function benchThreshold(): Promise<Record<string, number>> {
     };
     await timeIt(run, WARMUP);
     cpu.length = 0;
-    out[`threshold+clean 512x512 ${name} (ms)`] = median(await timeIt(run, RUNS));
-    out[`threshold+clean 512x512 ${name} (cpu ms)`] = median(cpu);
+    out[`threshold512_${name}_ms`] = median(await timeIt(run, RUNS));
+    out[`threshold512_${name}_cpu_ms`] = median(cpu);
   }
   return out;
 }
 
 /** A seeded map with a few smooth blobs and low noise, shaped like an upsampled LayerCAM map. */
 function camLikeMap(width: number, height: number, seed: number): ScoreMap {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  const random = (): number => rng.next();
   const data = new Float32Array(width * height);
   const blobs = Array.from({ length: 6 }, () => ({
     x: random() * width,
