@@ -88,9 +88,12 @@ function inputGradient(scope: WasmKernelScope, dy: TensorInfo, filter: TensorInf
   for (const py of rowPhases) {
     for (const px of colPhases) {
       if (py.taps.length === 0 || px.taps.length === 0) continue;
-      const part = phaseGradient(scope, dy, subFilter(scope, filterT, py.taps, px.taps), py, px);
+      const taps = subFilter(scope, filterT, py.taps, px.taps);
+      const part = phaseGradient(scope, dy, taps, py, px);
       placePixels(scope, part, dx,
         { strideHeight: g.strideHeight, strideWidth: g.strideWidth, offsetHeight: py.start, offsetWidth: px.start });
+      scope.release(part);
+      if (taps !== filterT) scope.release(taps);
     }
   }
   return dx;

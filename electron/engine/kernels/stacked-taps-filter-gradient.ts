@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvBackpropGeometry } from './conv-backprop-geometry.ts';
 import { gatherPixels, type BatchRange } from './strided-copy.ts';
-import type { WasmKernelScope } from './wasm-kernel-scope.ts';
+import { WasmKernelScope } from './wasm-kernel-scope.ts';
 
 /** Cap on the stacked-taps matrix per matMul (floats); larger batches are done in groups of images. */
 const STACK_BUDGET = 16 * 1024 * 1024;
@@ -98,25 +98,29 @@ export function stackedTapsFilterGradient(scope: WasmKernelScope, x: TensorInfo,
   const shifted = grid.height * grid.width <= SHIFTED_ROWS_MAX_WASTE * g.outHeight * g.outWidth;
   const perImage = g.filterHeight * g.filterWidth * g.inChannels * grid.height * grid.width;
   const group = Math.max(1, Math.min(g.batch, Math.floor(STACK_BUDGET / perImage)));
-  const rows = g.filterHeight * g.filterWidth * g.inChannels;
   let dw: TensorInfo | undefined;
   for (let first = 0; first < g.batch; first += group) {
     const images = { first, count: Math.min(group, g.batch - first) };
-    const stacked = stackTaps(scope, transposedPhases(scope, x, g, grid, images), g, grid, images.count, shifted);
-    const dyRows = shifted
-      ? gatherPixels(scope, dy, grid.height, grid.width, { strideHeight: 1, strideWidth: 1, offsetHeight: 0, offsetWidth: 0 }, images)
-      : images.count === g.batch ? dy : gatherPixels(scope, dy, g.outHeight, g.outWidth, { strideHeight: 1, strideWidth: 1, offsetHeight: 0, offsetWidth: 0 }, images);
-    const [, , columns] = stacked.shape;
-    const part = scope.run('BatchMatMul', { a: stacked, b: scope.reshape(dyRows, [1, columns, g.outChannels]) },
-      { transposeA: false, transposeB: false });
+    // Each group's stacked matrix is freed before the next is built, to keep within the budget.
+    const part = scope.adopt(WasmKernelScope.use(scope.backend, (inner) => {
+      const stacked = stackTaps(inner, transposedPhases(inner, x, g, grid, images), g, grid, images.count, shifted);
+      const whole = { strideHeight: 1, strideWidth: 1, offsetHeight: 0, offsetWidth: 0 };
+      const dyRows = shifted
+        ? gatherPixels(inner, dy, grid.height, grid.width, whole, images)
+        : images.count === g.batch ? dy : gatherPixels(inner, dy, g.outHeight, g.outWidth, whole, images);
+      const [, , columns] = stacked.shape;
+      return inner.run('BatchMatMul', { a: stacked, b: inner.reshape(dyRows, [1, columns, g.outChannels]) },
+        { transposeA: false, transposeB: false });
+    }));
     if (dw === undefined) {
       dw = part;
     } else {
       const sum = scope.heap(dw);
       const add = scope.heap(part);
       for (let i = 0; i < sum.length; i++) sum[i] += add[i];
+      scope.release(part);
     }
   }
   if (dw === undefined) throw new Error('Conv2DBackpropFilter: empty batch');
-  return scope.reshape(dw, [g.filterHeight, g.filterWidth, rows / (g.filterHeight * g.filterWidth), g.outChannels]);
+  return scope.reshape(dw, [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels]);
 }

@@ -33,6 +33,20 @@ export class WasmKernelScope {
     return out;
   }
 
+  /** Takes ownership of a tensor made elsewhere (by a nested scope), to free with the rest. */
+  adopt(info: TensorInfo): TensorInfo {
+    this.made.push(info);
+    return info;
+  }
+
+  /** Frees an intermediate now rather than when the kernel ends. */
+  release(info: TensorInfo): void {
+    const at = this.made.indexOf(info);
+    if (at < 0) throw new Error('a kernel scope can only release tensors it made');
+    this.made.splice(at, 1);
+    this.backend.disposeData(info.dataId);
+  }
+
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });
   }
