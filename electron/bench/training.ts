@@ -16,7 +16,7 @@ import type { MicroBatchPlan } from '../engine/train/shard.ts';
  * up (image cache, kernels); the median of the next `steps` is reported.
  */
 export async function benchTraining(opts: { inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string } = {}): Promise<Record<string, number>> {
-  const { inputSize = 224, width = 64, batch = 16, microBatch = 8, workers = 2, steps = 2 } = opts;
+  const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 2 } = opts;
   const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
   try {
     const rng = new Rng(1);

@@ -54,7 +54,8 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   defectLabel: 'defect',
   epochs: 15,
   batch: 32,
-  microBatch: 8,
+  // A full-width ResNet50 at 224 px needs about 3 GB of wasm heap for 4 images; 8 exceed its 4 GB.
+  microBatch: 4,
   lr: 0.01,
   momentum: 0.9,
   weightDecay: 1e-4,
