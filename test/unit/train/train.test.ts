@@ -44,7 +44,8 @@ beforeAll(async () => {
   await generateDataset({ out: data, classes: 2, trainClean: 8, trainDefect: 8, testClean: 2, testDefect: 2, size: 128, seed: 3 });
 });
 
-describe('kizu train', () => {
+// Real training runs: minutes on the pure-JS cpu backend (KIZU_BACKEND=cpu), seconds on wasm.
+describe('kizu train', { timeout: 900_000 }, () => {
   it('a tiny-width ResNet50 fits a tiny generated set: the loss falls', async () => {
     const out = join(root, 'fits');
     const result = await train(options(out, { epochs: 25, microBatch: 8, lr: 0.005, warmupEpochs: 0, valFraction: 0, augment: { flips: false, rot90: false, brightness: 0, contrast: 0 } }));
