@@ -19,6 +19,14 @@ export function nonNegativeInt(name: string): (value: string) => number {
   };
 }
 
+export function nonNegativeNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, not "${value}"`);
+    return n;
+  };
+}
+
 export function numberList(name: string): (value: string) => number[] {
   return (value) => {
     const parts = value.split(',').map((v) => Number(v.trim()));

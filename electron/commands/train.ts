@@ -1,37 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../engine/train/train.ts';
-import { nonNegativeInt, positiveInt } from './cli-options.ts';
+import { nonNegativeInt, nonNegativeNumber, positiveInt } from './cli-options.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
-interface TrainCliOptions {
-  data: string;
-  out: string;
-  defectLabel: string;
-  epochs: number;
-  batch: number;
-  microBatch: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  warmupEpochs: number;
-  inputSize: number;
-  width: number;
-  init?: string;
-  resume?: boolean;
-  seed: number;
-  valFraction: number;
-  workers: number;
-  checkpointEvery: number;
-  balance: boolean;
-}
-
-function positiveNumber(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${v}"`);
-    return n;
-  };
-}
+/** What commander hands over: the options minus those set only through the API. */
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume'> & { resume?: boolean };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -44,16 +17,16 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
     .option('--batch <n>', 'images per optimiser step', positiveInt('--batch'), d.batch)
     .option('--micro-batch <n>', 'images per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)
-    .option('--lr <x>', 'peak learning rate (warm-up then cosine)', positiveNumber('--lr'), d.lr)
-    .option('--momentum <x>', 'SGD momentum', positiveNumber('--momentum'), d.momentum)
-    .option('--weight-decay <x>', 'L2 on conv and fc weights', positiveNumber('--weight-decay'), d.weightDecay)
+    .option('--lr <x>', 'peak learning rate (warm-up then cosine)', nonNegativeNumber('--lr'), d.lr)
+    .option('--momentum <x>', 'SGD momentum', nonNegativeNumber('--momentum'), d.momentum)
+    .option('--weight-decay <x>', 'L2 on conv and fc weights', nonNegativeNumber('--weight-decay'), d.weightDecay)
     .option('--warmup-epochs <n>', 'linear warm-up length', nonNegativeInt('--warmup-epochs'), d.warmupEpochs)
     .option('--input-size <n>', 'square input size', positiveInt('--input-size'), d.inputSize)
     .option('--width <n>', 'stem width (64 = torchvision ResNet50; smaller = narrower, same topology)', positiveInt('--width'), d.width)
     .option('--init <weights>', 'start from a ResNet50 .safetensors (torchvision/timm names) or a Kizu model dir')
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--seed <n>', 'seed for initialisation, sampling and augmentation', nonNegativeInt('--seed'), d.seed)
-    .option('--val-fraction <x>', 'share of training images held out for validation', positiveNumber('--val-fraction'), d.valFraction)
+    .option('--val-fraction <x>', 'share of training images held out for validation', nonNegativeNumber('--val-fraction'), d.valFraction)
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
     .option('--no-balance', 'sample classes as they come instead of balancing them')

@@ -1,5 +1,5 @@
 import type {
-  BackendSummary, CamMethodName, ExportFormat, JobEvent, MapLayer, MaskParams, ModelSummary, TrainingParams, WireMap,
+  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MapLayer, MaskParams, ModelSummary, TrainingParams, WireMap,
 } from '../api.ts';
 
 /** The messages between the service (main thread) and the engine worker. */
@@ -18,13 +18,7 @@ export interface ExplainArgs {
   methods: CamMethodName[];
 }
 
-export interface ExplainResult {
-  modelName: string;
-  targetClass: number;
-  probabilities: number[];
-  defectProbability: number;
-  maps: Partial<Record<CamMethodName, Record<MapLayer, WireMap>>>;
-  elapsedMs: number;
+export interface ExplainResult extends Omit<ExplainResponse, 'id'> {
   /** True when every requested method came from the cache. */
   cached: boolean;
 }
