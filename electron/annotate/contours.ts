@@ -23,7 +23,7 @@ export interface TracedRegion {
 const E = 0;
 const S = 1;
 const W = 2;
-const N = 3;
+/** Steps for E, S, W and N (3), in image coordinates. */
 const DX = [1, 0, -1, 0];
 const DY = [0, 1, 0, -1];
 

@@ -1,5 +1,5 @@
 import type {
-  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MapLayer, MaskParams, ModelSummary, TrainingParams, WireMap,
+  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MaskParams, ModelSummary, TrainingParams,
 } from '../api.ts';
 
 /** The messages between the service (main thread) and the engine worker. */

@@ -1,5 +1,4 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import { componentMask } from '../components.ts';
 import { createMask } from '../mask.ts';
 import { decodeLabelPng, encodeIndexedPng, vocColourMap } from '../png-codec.ts';
 import type { ExportFiles, ExportItem, ExportOptions, ImportedItem, ImportResult } from '../types.ts';
@@ -101,7 +100,7 @@ export function importVoc(files: Record<string, Uint8Array | string>): ImportRes
     if (files[classPath] !== undefined) {
       const png = decodeLabelPng(bytesOf(files[classPath], classPath), classPath, vocColourMap(256));
       ({ width, height } = png);
-      mask = createMask(width, height);
+      mask = createMask(width, height, classPath);
       for (let i = 0; i < png.values.length; i++) {
         const v = png.values[i];
         if (v === VOC_VOID || v === 0) continue;
@@ -112,7 +111,7 @@ export function importVoc(files: Record<string, Uint8Array | string>): ImportRes
       if (!xml) throw new Error(`${objectPath}: no ${xmlPath} to name its objects' classes`);
       const png = decodeLabelPng(bytesOf(files[objectPath], objectPath), objectPath, vocColourMap(256));
       ({ width, height } = png);
-      mask = createMask(width, height);
+      mask = createMask(width, height, objectPath);
       const valueOfObject = xml.objects.map((name) => table.valueOf(name));
       for (let i = 0; i < png.values.length; i++) {
         const k = png.values[i];
