@@ -1,13 +1,19 @@
 import type { Mask, ScoreMap } from './types.ts';
 
-export function createMask(width: number, height: number): Mask {
-  assertSize(width, height, 'mask');
+/** As many pixels as the largest image Kizu reads: a size beyond it is a damaged or hostile file, not a mask to allocate. */
+export const MAX_MASK_PIXELS = 100_000_000;
+
+export function createMask(width: number, height: number, what = 'mask'): Mask {
+  assertSize(width, height, what);
   return { width, height, data: new Uint8Array(width * height) };
 }
 
 export function assertSize(width: number, height: number, what: string): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`${what}: size must be positive integers, got ${width}x${height}`);
+  }
+  if (width * height > MAX_MASK_PIXELS) {
+    throw new Error(`${what}: size ${width}x${height} is over the limit of ${MAX_MASK_PIXELS.toLocaleString('en-US')} pixels`);
   }
 }
 

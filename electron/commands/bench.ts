@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.ts';
+import { benchLongRun } from '../bench/long-run.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
 import { initBackend } from '../engine/backend.ts';
+import { positiveInt } from './cli-options.ts';
+import { terminalProgress } from './progress.ts';
 
 /** PyTorch 1.13 on this machine class, 2 threads (shared/FACTS.md): the long-run bar. */
 const PYTORCH_MS = { forward_224: 54, forward_512: 266, layercam_layer3_224: 71, layercam_layer3_512: 320 };
@@ -17,8 +20,24 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per figure', (v) => Number.parseInt(v, 10), 5)
     .option('--sizes <list>', 'input sizes', (v) => v.split(',').map(Number), [224, 512])
     .option('--no-training', 'skip the training-step figure (the slowest part)')
-    .action(async (opts: { runs: number; sizes: number[]; training: boolean }) => {
+    .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many 256 px images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
+    .action(async (opts: { runs: number; sizes: number[]; training: boolean; long?: number | true }) => {
       const backend = await initBackend();
+      if (opts.long !== undefined) {
+        const images = opts.long === true ? 1000 : opts.long;
+        const progress = terminalProgress(images, 'long run');
+        const run = await benchLongRun({ images, size: 256, checkpoints: [...new Set([Math.min(100, images), images])], onProgress: (done) => done > 0 && progress.tick(`${done}`) });
+        progress.stop();
+        const [first, last] = [run.samples[0], run.samples.at(-1)!];
+        const line = {
+          backend: backend.name, version: backend.version, threads: backend.threads, long_images: run.images, long_size: run.size, long_model: run.model,
+          long_seconds: run.seconds, long_images_per_s: round2(run.images / run.seconds), long_exported: run.exported,
+          long_num_tensors_growth: last.numTensors - first.numTensors, long_rss_growth_mib: round2(last.rssMiB - first.rssMiB),
+          long_samples: run.samples, peak_rss_mib: peakRssMiB(),
+        };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+        return;
+      }
       const engine = await benchEngine(opts.sizes, opts.runs);
       const threshold = await benchThreshold();
       const training = opts.training ? await benchTraining({ backend: backend.name }) : {};

@@ -71,7 +71,7 @@ function explainSharpError(path: string, err: unknown, bytes: Buffer): ImageRead
   if (/premature end|truncat|corrupt|read error|bogus|incomplete|unexpected end/i.test(raw)) {
     return new ImageReadError(path, `truncated or corrupt image data (${first.trim()}); copy the file again from its source`);
   }
-  return new ImageReadError(path, `cannot decode image (${first.trim()})`);
+  return new ImageReadError(path, `cannot decode image (${first.trim()}); the file may be damaged: copy it again from its source`);
 }
 
 function isGreySpace(space: string | undefined): boolean {
@@ -122,7 +122,9 @@ export async function readImage(path: string, opts: ReadOptions = {}): Promise<R
     return { width: bmp.width, height: bmp.height, channels: bmp.channels, bitDepth: 8, data };
   }
   try {
-    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).autoOrient();
+    // libtiff reports strips cut short as errors, not truncation: without 'error' they come back as black rows.
+    const failOn = info.format === 'tiff' ? 'error' : 'truncated';
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn }).autoOrient();
     const sixteen = info.bitDepth === 16;
     if (info.channels === 1) {
       pipeline = pipeline.removeAlpha().toColourspace(sixteen ? 'grey16' : 'b-w');

@@ -133,7 +133,7 @@ export function importCoco(content: Uint8Array | string, file = COCO_ANNOTATION_
   const items = new Map<number, { fileName: string; width: number; height: number; mask: ReturnType<typeof createMask> }>();
   for (const img of coco.images) {
     if (items.has(img.id)) throw new Error(`${file}: image id ${img.id} is used twice`);
-    items.set(img.id, { fileName: img.file_name, width: img.width, height: img.height, mask: createMask(img.width, img.height) });
+    items.set(img.id, { fileName: img.file_name, width: img.width, height: img.height, mask: createMask(img.width, img.height, `${file}: image ${img.id}`) });
   }
   for (const ann of coco.annotations) {
     const where = `${file}: annotation ${ann.id}`;

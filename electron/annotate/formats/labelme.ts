@@ -88,7 +88,7 @@ export function importLabelme(files: Record<string, Uint8Array | string>, catego
     const parsed = labelmeSchema.safeParse(parseJson(files[path], path));
     if (!parsed.success) throw new Error(describeIssues(path, parsed.error.issues));
     const doc = parsed.data;
-    const mask = createMask(doc.imageWidth, doc.imageHeight);
+    const mask = createMask(doc.imageWidth, doc.imageHeight, path);
     doc.shapes.forEach((shape, k) => {
       const type = shape.shape_type ?? 'polygon';
       let ring: Ring;

@@ -44,7 +44,7 @@ export function importPngMasks(files: Record<string, Uint8Array | string>, categ
   for (const path of Object.keys(files).sort()) {
     if (!new RegExp(`^(${PNG_MASK_DIR}|${PNG_INSTANCE_DIR})/[^/]+\\.png$`, 'i').test(path)) continue;
     const png = decodeLabelPng(bytesOf(files[path], path), path);
-    const mask = createMask(png.width, png.height);
+    const mask = createMask(png.width, png.height, path);
     for (let i = 0; i < png.values.length; i++) mask.data[i] = png.values[i] !== 0 ? 1 : 0;
     items.push({ fileName: stemOf(path), width: png.width, height: png.height, mask });
   }

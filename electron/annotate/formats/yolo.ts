@@ -69,7 +69,7 @@ export function importYolo(files: Record<string, Uint8Array | string>, options: 
     const stem = stemOf(path);
     const size = options.images[stem];
     if (!size) throw new Error(`${path}: no image size for "${stem}" (is its image missing?)`);
-    const mask = createMask(size.width, size.height);
+    const mask = createMask(size.width, size.height, path);
     const lines = textOf(files[path], path).split(/\r?\n/);
     lines.forEach((line, n) => {
       const where = `${path}:${n + 1}`;
