@@ -272,7 +272,7 @@ describe('the inspector in Chromium against the real engine', () => {
     const now = await currentId();
     await mapShown(now);
     await page.keyboard.press('s');
-    for (const layer of ['layer2', 'layer3', 'layer4']) await page.waitForSelector(`.map-canvas[data-layer="${layer}"][data-map-ready=${q(now)}]`);
+    for (const layer of ['layer2', 'layer3', 'layer4', 'fused']) await page.waitForSelector(`.map-canvas[data-layer="${layer}"][data-map-ready=${q(now)}]`);
     await shot('08-side-by-side');
     await page.keyboard.press('s');
 

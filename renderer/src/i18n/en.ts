@@ -45,7 +45,7 @@ export const en = {
     zoomIn: 'Zoom in',
     zoomOut: 'Zoom out',
     sideBySide: 'Side by side',
-    sideBySideTitle: 'Layers 2, 3 and 4 side by side',
+    sideBySideTitle: 'Layers 2, 3, 4 and the fused map side by side',
     single: 'Single view',
     heatmap: 'Heatmap',
     mask: 'Mask',
