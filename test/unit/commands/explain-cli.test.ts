@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../electron/cli.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kizu explain é '));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const out = join(dir, 'out');
 
 function npyShape(bytes: Buffer): number[] {

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
 import { importAnnotations } from '../../../electron/annotate/formats/index.ts';
 import { main } from '../../../electron/cli.ts';
@@ -14,6 +14,7 @@ import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kizu-export-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const images = join(dir, 'images');
 const model = join(FIXTURE_DIR, 'weights.safetensors');
 

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bfloat16ToFloat, floatToHalf, halfToFloat } from '../../../electron/engine/float16.ts';
 import { encodeSafetensors, parseSafetensors, readSafetensors } from '../../../electron/engine/safetensors.ts';
 import { stateDictFromSafetensors } from '../../../electron/engine/state-dict.ts';
@@ -10,6 +10,7 @@ import { loadTinyFixture } from '../helpers/fixture.ts';
 
 const fixture = await loadTinyFixture();
 const tmp = mkdtempSync(join(tmpdir(), 'kizu-weights-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Re-encodes the fixture's parameters, optionally changing one entry. */
 function reencode(dtype: 'F32' | 'F16', edit?: (name: string, shape: number[]) => number[] | null): Uint8Array {

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { loadModelDir } from '../../../electron/engine/model-dir.ts';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../../../electron/engine/train/train.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kizu-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const data = join(root, 'data');
 const KIZU = fileURLToPath(new URL('../../../bin/kizu.js', import.meta.url));
 
