@@ -34,7 +34,7 @@ export async function benchTraining(opts: { inputSize?: number; width?: number; 
     const params = await flattenNet(layout, net);
     net.dispose();
     const pool = await ThreadPool.start(
-      { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1 },
+      { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null },
       layout.size, workers, opts.backend,
     );
     pool.params.set(params);

@@ -27,6 +27,21 @@ export function nonNegativeNumber(name: string): (value: string) => number {
   };
 }
 
+export function positiveNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, not "${value}"`);
+    return n;
+  };
+}
+
+export function choice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!choices.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, not "${value}"`);
+    return value as T;
+  };
+}
+
 export function numberList(name: string): (value: string) => number[] {
   return (value) => {
     const parts = value.split(',').map((v) => Number(v.trim()));

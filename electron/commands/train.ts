@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../engine/train/train.ts';
-import { nonNegativeInt, nonNegativeNumber, positiveInt } from './cli-options.ts';
+import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './cli-options.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
 /** What commander hands over: the options minus those set only through the API. */
-type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume'> & { resume?: boolean };
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -30,6 +30,12 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
     .option('--no-balance', 'sample classes as they come instead of balancing them')
+    .option('--minutes <n>', 'time budget: plan the schedule (phases, learning-rate decay) to end within N minutes; overrides --epochs', positiveNumber('--minutes'))
+    .option('--pooling <kind>', 'head: topk (mean of the most defect-like layer4 positions) or avg (torchvision)', choice('--pooling', ['topk', 'avg'] as const), d.pooling.kind)
+    .option('--topk-fraction <x>', 'share of layer4 positions the topk head averages', positiveNumber('--topk-fraction'), d.pooling.kind === 'topk' ? d.pooling.fraction : 1 / 16)
+    .option('--pretext-fraction <x>', 'share of the run spent on synthetic defects drawn onto OK images (0 = none)', nonNegativeNumber('--pretext-fraction'), d.pretextFraction)
+    .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
+    .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
     .action(async (opts: TrainCliOptions) => {
       const controller = new AbortController();
       const onSignal = () => {
@@ -39,7 +45,11 @@ export function registerTrain(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...opts, resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}` };
+      const { pooling, topkFraction, ...rest } = opts;
+      const options: TrainOptions = {
+        ...DEFAULT_TRAIN_OPTIONS, ...rest, resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
+        pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
+      };
       let bar: Progress | undefined;
       let shown = 0;
       try {

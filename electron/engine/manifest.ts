@@ -23,6 +23,11 @@ export const manifestSchema = z
       name: z.literal('resnet50'),
       width: z.number().int().positive(),
       blocks: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+      // Absent in older manifests: torchvision's average pooling.
+      pooling: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('avg') }),
+        z.object({ kind: z.literal('topk'), fraction: z.number().gt(0).max(1) }),
+      ]).optional(),
     }),
     classes: z.array(z.string().min(1)).min(2),
     defectClass: z.number().int().nonnegative(),

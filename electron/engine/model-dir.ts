@@ -15,7 +15,7 @@ export interface LoadedModel {
 }
 
 export function specFromManifest(m: Manifest): ResNetSpec {
-  return resnetSpec({ numClasses: m.classes.length, inChannels: m.inputChannels, width: m.architecture.width, blocks: m.architecture.blocks });
+  return resnetSpec({ numClasses: m.classes.length, inChannels: m.inputChannels, width: m.architecture.width, blocks: m.architecture.blocks, pooling: m.architecture.pooling });
 }
 
 export async function isModelDir(path: string): Promise<boolean> {

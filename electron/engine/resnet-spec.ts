@@ -15,7 +15,18 @@ export interface ResNetConfig {
   width: number;
   /** Bottlenecks per stage; ResNet50 is [3, 4, 6, 3]. */
   blocks: [number, number, number, number];
+  /** How the head pools layer4; torchvision's average when absent. */
+  pooling?: HeadPooling;
 }
+
+/**
+ * How the head turns layer4 into class scores. `avg` is torchvision's global average then fc.
+ * `topk` applies fc at every layer4 position (the class-score map) and averages each class's
+ * highest `fraction` of positions, so a small defect decides the score instead of being
+ * averaged away by the texture around it. Same parameters either way.
+ */
+export type HeadPooling = { kind: 'avg' } | { kind: 'topk'; fraction: number };
+export const AVG_POOLING: HeadPooling = { kind: 'avg' };
 
 export const RESNET50_WIDTH = 64;
 export const RESNET50_BLOCKS: ResNetConfig['blocks'] = [3, 4, 6, 3];

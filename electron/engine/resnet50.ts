@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { allConvs, BN_EPS, BN_PARAMS, parameterShapes, type ConvSpec, type ResNetSpec, type StageName, type StageSpec } from './resnet-spec.ts';
+import { allConvs, AVG_POOLING, BN_EPS, BN_PARAMS, parameterShapes, type ConvSpec, type HeadPooling, type ResNetSpec, type StageName, type StageSpec } from './resnet-spec.ts';
 import type { StateDict } from './state-dict.ts';
 import { batchNormTrain } from './batch-norm.ts';
 
@@ -116,7 +116,7 @@ export function runNetwork(
     h = tap(stage.name, runStage(stage, h, conv));
     stages[stage.name] = h;
   }
-  return { logits: runHead(h, fcWeight, fcBias), stages };
+  return { logits: runHead(h, fcWeight, fcBias, spec.config.pooling), stages };
 }
 
 export function runStem(spec: ResNetSpec, x: tf.Tensor4D, conv: ConvOp): tf.Tensor4D {
@@ -134,9 +134,49 @@ export function runStage(stage: StageSpec, input: tf.Tensor4D, conv: ConvOp): tf
   return h;
 }
 
-/** Global average pooling then fc: the class scores before softmax. */
-export function runHead(features: tf.Tensor4D, fcWeight: tf.Tensor2D, fcBias: tf.Tensor1D): tf.Tensor2D {
-  return tf.add(tf.matMul(tf.mean(features, [1, 2]) as tf.Tensor2D, fcWeight), fcBias) as tf.Tensor2D;
+/** The class scores before softmax, pooled as the spec says (see HeadPooling). */
+export function runHead(features: tf.Tensor4D, fcWeight: tf.Tensor2D, fcBias: tf.Tensor1D, pooling: HeadPooling = AVG_POOLING): tf.Tensor2D {
+  if (pooling.kind === 'avg') return tf.add(tf.matMul(tf.mean(features, [1, 2]) as tf.Tensor2D, fcWeight), fcBias) as tf.Tensor2D;
+  return topkMean(classScoreMap(features, fcWeight, fcBias), pooling.fraction);
+}
+
+/** fc at every position of [n, h, w, c] features: [n, h * w, classes]. */
+export function classScoreMap(features: tf.Tensor4D, fcWeight: tf.Tensor2D, fcBias: tf.Tensor1D): tf.Tensor3D {
+  const [n, h, w, c] = features.shape;
+  const flat = tf.reshape(features, [n * h * w, c]) as tf.Tensor2D;
+  return tf.reshape(tf.add(tf.matMul(flat, fcWeight), fcBias), [n, h * w, fcWeight.shape[1]]) as tf.Tensor3D;
+}
+
+/** How many positions the top-k head averages: at least one. */
+export function topkCount(positions: number, fraction: number): number {
+  return Math.max(1, Math.min(positions, Math.round(positions * fraction)));
+}
+
+type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * Per image and class, the mean of the k highest scores of [n, positions, classes]. tfjs has no
+ * gradient for topk, so the op carries its own: the incoming gradient shared equally by the
+ * positions at or above the k-th score, zero elsewhere (PyTorch's topk gradient, up to ties).
+ */
+function topkMean(map: tf.Tensor3D, fraction: number): tf.Tensor2D {
+  const op = tf.customGrad(((m: tf.Tensor3D, save: (ts: tf.Tensor[]) => void) => {
+    const byClass = tf.transpose(m, [0, 2, 1]) as tf.Tensor3D;
+    const k = topkCount(byClass.shape[2], fraction);
+    const { values } = tf.topk(byClass, k);
+    const kth = tf.slice(values, [0, 0, k - 1], [-1, -1, 1]);
+    save([byClass, kth]);
+    return {
+      value: tf.mean(values, 2),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [scores, threshold] = saved;
+        const selected = tf.cast(tf.greaterEqual(scores, threshold), 'float32');
+        const share = tf.div(selected, tf.sum(selected, 2, true));
+        return tf.transpose(tf.mul(share, tf.expandDims(dy, 2)), [0, 2, 1]);
+      },
+    };
+  }) as unknown as CustomGradientFunc);
+  return op(map) as tf.Tensor2D;
 }
 
 export interface FoldedConv {

@@ -64,7 +64,7 @@ export function gatherEvidence(
         h = gradientTap((dy) => gradients.set(name, dy))(h);
       }
     }
-    logits = tf.keep(runHead(h, net.fcWeight, net.fcBias));
+    logits = tf.keep(runHead(h, net.fcWeight, net.fcBias, net.spec.config.pooling));
     return tf.sum(tf.slice(logits, [0, targetClass], [1, 1]));
   };
   try {

@@ -1,7 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_MOMENTUM } from '../resnet-spec.ts';
-import { ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
+import { classScoreMap, ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
 import type { ParamLayout } from './param-layout.ts';
+
+/**
+ * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
+ * known: an OK image is OK everywhere, a pasted synthetic defect is exactly where it was drawn.
+ * Images of real defects carry weight 0: their image-level label says nothing about where.
+ */
+export interface DenseTargets {
+  /** Per image, per layer4 position (row-major): 1 defect, 0 not. [n * positions] */
+  targets: Float32Array;
+  /** Per image: 1 to supervise its map, 0 not. */
+  weights: Float32Array;
+  /** Weight of the dense term against the image-level cross-entropy. */
+  lossWeight: number;
+  /** Weight of defect positions against clean ones: they are few. */
+  positiveWeight: number;
+}
 
 export interface MicroBatchResult {
   /** Sum over the micro-batch of the per-image cross-entropy. */
@@ -29,7 +45,7 @@ export class GradientAccumulator {
    * One micro-batch: images [n, h, w, c] normalised, labels class indices. `stepSize` is the
    * number of images in the whole step, so the gradients sum to the step's mean.
    */
-  async add(params: Float32Array, x: tf.Tensor4D, labels: Int32Array, stepSize: number): Promise<MicroBatchResult> {
+  async add(params: Float32Array, x: tf.Tensor4D, labels: Int32Array, stepSize: number, dense?: DenseTargets): Promise<MicroBatchResult> {
     const { layout } = this;
     const numClasses = layout.spec.config.numClasses;
     const result = tf.tidy(() => {
@@ -45,7 +61,8 @@ export class GradientAccumulator {
         logits = tf.keep(out.logits);
         for (const [bn, s] of out.batchStats) stats[bn] = { mean: tf.keep(s.mean), variance: tf.keep(s.variance) };
         const perImage = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(out.logits)), 1));
-        return tf.div(tf.sum(perImage), stepSize) as tf.Scalar;
+        const total = dense ? tf.add(perImage, denseLoss(out.stages.layer4, byName.get('fc.weight') as tf.Tensor2D, byName.get('fc.bias') as tf.Tensor1D, dense)) : perImage;
+        return tf.div(tf.sum(total), stepSize) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(lossFn)(trainables);
       const predicted = tf.argMax(logits!, 1);
@@ -84,6 +101,20 @@ export class GradientAccumulator {
   batchStatistics(): Map<string, { mean: Float32Array; variance: Float32Array }> {
     return meanStatistics([{ statSums: this.statSums(), microBatches: this.microBatches }]);
   }
+}
+
+/**
+ * Per image: the weighted binary cross-entropy of the defect-minus-OK score at each layer4
+ * position against the dense target, averaged over positions. [n]
+ */
+function denseLoss(layer4: tf.Tensor4D, fcWeight: tf.Tensor2D, fcBias: tf.Tensor1D, d: DenseTargets): tf.Tensor1D {
+  const map = classScoreMap(layer4, fcWeight, fcBias);
+  const [n, positions] = map.shape;
+  if (d.targets.length !== n * positions) throw new Error(`dense targets hold ${d.targets.length} values for ${n} images of ${positions} positions`);
+  const margin = tf.sub(tf.squeeze(tf.slice(map, [0, 0, 1], [-1, -1, 1]), [2]), tf.squeeze(tf.slice(map, [0, 0, 0], [-1, -1, 1]), [2]));
+  const t = tf.tensor2d(d.targets, [n, positions]);
+  const bce = tf.add(tf.mul(tf.mul(t, d.positiveWeight), tf.softplus(tf.neg(margin))), tf.mul(tf.sub(1, t), tf.softplus(margin)));
+  return tf.mul(tf.mul(tf.mean(bce, 1), tf.tensor1d(d.weights)), d.lossWeight) as tf.Tensor1D;
 }
 
 /** Averages BatchNorm batch statistics over every micro-batch of every worker. */

@@ -3,7 +3,9 @@ import { FoldedResNet } from '../resnet50.ts';
 import { resnetSpec, type ResNetConfig } from '../resnet-spec.ts';
 import { softmax } from '../explain.ts';
 import { augment, type AugmentOptions } from './augment.ts';
-import { GradientAccumulator } from './grad-step.ts';
+import { GradientAccumulator, type DenseTargets } from './grad-step.ts';
+import { maskOnGrid, pasteDefect } from './synthetic-defects.ts';
+import { hashSeed } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
 import { netFromFlat, ParamLayout } from './param-layout.ts';
 
@@ -17,12 +19,23 @@ export interface ShardConfig {
   std: number[];
   augment: AugmentOptions;
   defectClass: number;
+  /** Dense supervision of the class-score map where the truth is known; null for none. */
+  dense: Pick<DenseTargets, 'lossWeight' | 'positiveWeight'> | null;
 }
 
 export interface MicroBatchPlan {
   indices: number[];
   /** One augmentation seed per image. */
   seeds: number[];
+  /** Per image: draw a synthetic defect onto it (it then counts as defective). */
+  pastes?: boolean[];
+}
+
+/** Side of layer4's grid for a square input: five stride-2 steps, each rounding up. */
+export function layer4Cells(inputSize: number): number {
+  let side = inputSize;
+  for (let i = 0; i < 5; i++) side = Math.ceil(side / 2);
+  return side;
 }
 
 export interface ShardStepResult {
@@ -49,12 +62,40 @@ export class TrainingShard {
     this.images = new TrainingImageCache(cfg.paths, cfg.inputSize, cfg.config.inChannels);
   }
 
-  private async batch(indices: number[], seeds: number[] | null): Promise<tf.Tensor4D> {
-    const { inputSize: size, mean, std } = this.cfg;
-    const channels = this.cfg.config.inChannels;
+  private async batch(indices: number[]): Promise<tf.Tensor4D> {
     const pixels = await Promise.all(indices.map((i) => this.images.pixels(i)));
-    const ready = seeds ? pixels.map((p, k) => augment(p, size, channels, seeds[k], this.cfg.augment)) : pixels;
-    return batchTensor(ready, size, channels, mean, std);
+    return batchTensor(pixels, this.cfg.inputSize, this.cfg.config.inChannels, this.cfg.mean, this.cfg.std);
+  }
+
+  /**
+   * A micro-batch ready for the accumulator: augmented pixels with any synthetic defects drawn
+   * in, the labels (a pasted image is defective), and the dense targets where they are known.
+   */
+  private async trainingBatch(mb: MicroBatchPlan): Promise<{ x: tf.Tensor4D; labels: Int32Array; dense?: DenseTargets }> {
+    const { inputSize: size, mean, std, defectClass } = this.cfg;
+    const channels = this.cfg.config.inChannels;
+    const cells = layer4Cells(size);
+    const images: Float32Array[] = [];
+    const labels = new Int32Array(mb.indices.length);
+    const targets = new Float32Array(mb.indices.length * cells * cells);
+    const weights = new Float32Array(mb.indices.length);
+    for (let k = 0; k < mb.indices.length; k++) {
+      const index = mb.indices[k];
+      let pixels = augment(await this.images.pixels(index), size, channels, mb.seeds[k], this.cfg.augment);
+      labels[k] = this.cfg.labels[index];
+      if (mb.pastes?.[k]) {
+        const pasted = pasteDefect(pixels, size, channels, hashSeed(mb.seeds[k], 'paste'));
+        pixels = pasted.pixels;
+        labels[k] = defectClass;
+        targets.set(maskOnGrid(pasted.mask, size, cells), k * cells * cells);
+        weights[k] = 1;
+      } else if (labels[k] !== defectClass) {
+        weights[k] = 1;
+      }
+      images.push(pixels);
+    }
+    const x = batchTensor(images, size, channels, mean, std);
+    return { x, labels, dense: this.cfg.dense ? { ...this.cfg.dense, targets, weights } : undefined };
   }
 
   async step(params: Float32Array, plan: MicroBatchPlan[], stepSize: number): Promise<ShardStepResult> {
@@ -63,10 +104,9 @@ export class TrainingShard {
     let correct = 0;
     let count = 0;
     for (const mb of plan) {
-      const x = await this.batch(mb.indices, mb.seeds);
-      const labels = Int32Array.from(mb.indices.map((i) => this.cfg.labels[i]));
+      const { x, labels, dense } = await this.trainingBatch(mb);
       try {
-        const r = await acc.add(params, x, labels, stepSize);
+        const r = await acc.add(params, x, labels, stepSize, dense);
         lossSum += r.lossSum;
         correct += r.correct;
         count += r.count;
@@ -85,7 +125,7 @@ export class TrainingShard {
     const out: number[] = [];
     try {
       for (let i = 0; i < indices.length; i += batchSize) {
-        const x = await this.batch(indices.slice(i, i + batchSize), null);
+        const x = await this.batch(indices.slice(i, i + batchSize));
         const logits = tf.tidy(() => folded.forward(x).logits);
         const rows = (await logits.array()) as number[][];
         tf.dispose([x, logits]);

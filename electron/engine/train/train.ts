@@ -10,12 +10,13 @@ import { initialiseResNet } from '../init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../manifest.ts';
 import { saveModelDir } from '../model-dir.ts';
 import { loadInitWeights } from './init-from.ts';
-import { RESNET50_BLOCKS, resnetSpec } from '../resnet-spec.ts';
+import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { loadCheckpoint, newCheckpointState, saveCheckpoint } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
 import { epochOrder, splitTrainVal, type LabelledIndex } from './sampler.ts';
+import { Rng } from '../../data/synth/rng.ts';
 import { learningRate, Sgd } from './sgd.ts';
 import { InProcessPool, ThreadPool, type ShardPool } from './shard-pool.ts';
 import type { MicroBatchPlan, ShardConfig } from './shard.ts';
@@ -46,6 +47,21 @@ export interface TrainOptions {
   checkpointEvery: number;
   augment: AugmentOptions;
   balance: boolean;
+  pooling: HeadPooling;
+  /**
+   * Share of the run spent on the pretext: OK images only, half of them with a synthetic
+   * defect drawn in, the class-score map supervised by its exact mask. 0 skips it.
+   */
+  pretextFraction: number;
+  /** After the pretext: share of OK images that still get a synthetic defect, so the map stays local. */
+  pasteRate: number;
+  /** Weight of the dense class-score-map loss (0 turns it off). */
+  denseWeight: number;
+  /**
+   * A time budget: the run measures its first steps, then plans as many as fit in this many
+   * minutes (learning-rate schedule and phases included) instead of --epochs.
+   */
+  minutes?: number;
   /** How the run was asked for, for the manifest's provenance. */
   command?: string;
 }
@@ -69,7 +85,16 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   checkpointEvery: 50,
   augment: DEFAULT_AUGMENT,
   balance: true,
+  pooling: { kind: 'topk', fraction: 1 / 16 },
+  pretextFraction: 0.4,
+  pasteRate: 0.33,
+  denseWeight: 1,
 };
+
+/** Steps timed before a time budget is turned into a step count. */
+const BUDGET_PROBE_STEPS = 3;
+/** Defect positions are few in a layer4 map: weigh them up so the map does not learn "never". */
+const DENSE_POSITIVE_WEIGHT = 10;
 
 export interface TrainProgress {
   phase: 'prepare' | 'train' | 'validate' | 'done' | 'cancelled';
@@ -130,18 +155,30 @@ function fingerprint(o: TrainOptions, dataset: string): string {
     dataset, defectLabel: o.defectLabel, epochs: o.epochs, batch: o.batch, microBatch: o.microBatch, lr: o.lr,
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
-    augment: o.augment, balance: o.balance,
+    augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pasteRate: o.pasteRate,
+    denseWeight: o.denseWeight, minutes: o.minutes ?? null,
   });
 }
 
 /** Splits one step's images into micro-batches and deals them out to the workers. */
-function stepPlans(indices: number[], step: number, o: TrainOptions, workers: number): MicroBatchPlan[][] {
+function stepPlans(indices: number[], pastes: boolean[], step: number, o: TrainOptions, workers: number): MicroBatchPlan[][] {
   const plans: MicroBatchPlan[][] = Array.from({ length: workers }, () => []);
   for (let m = 0, k = 0; m < indices.length; m += o.microBatch, k++) {
     const part = indices.slice(m, m + o.microBatch);
-    plans[k % workers].push({ indices: part, seeds: part.map((_, j) => hashSeed(o.seed, 'augment', step, m + j)) });
+    plans[k % workers].push({ indices: part, seeds: part.map((_, j) => hashSeed(o.seed, 'augment', step, m + j)), pastes: pastes.slice(m, m + o.microBatch) });
   }
   return plans;
+}
+
+/**
+ * A step's images from an endless sequence of epoch orders over `set`: a pure function of
+ * (seed, salt, step), so a resumed run draws exactly what the uninterrupted one would.
+ */
+function stepIndices(set: readonly LabelledIndex[], balance: boolean, step: number, batch: number, seed: number): number[] {
+  const perEpoch = Math.max(1, Math.floor(epochOrder(set, 0, seed, balance).length / batch));
+  const epoch = Math.floor(step / perEpoch);
+  const within = step % perEpoch;
+  return epochOrder(set, epoch, seed, balance).slice(within * batch, (within + 1) * batch);
 }
 
 function crossEntropy(probabilities: number[], defect: boolean[]): number {
@@ -178,7 +215,7 @@ export async function train(
   report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, ${describeBackend(backend)}` });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);
-  const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS] });
+  const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling });
   const layout = new ParamLayout(spec);
   const checkpointDir = join(o.out, 'checkpoint');
   const print = fingerprint(o, resolve(o.data));
@@ -206,17 +243,24 @@ export async function train(
   const shardConfig: ShardConfig = {
     config: spec.config, paths, labels: usable.map((i) => (i.isDefect ? DEFECT_CLASS : 0)), inputSize: o.inputSize,
     mean, std, augment: o.augment, defectClass: DEFECT_CLASS,
+    dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
   };
   const pool: ShardPool = o.workers > 0 ? await ThreadPool.start(shardConfig, layout.size, o.workers, backend.name) : new InProcessPool(shardConfig, layout.size);
   const sgd = new Sgd(layout, { momentum: o.momentum, weightDecay: o.weightDecay }, velocity);
+  const okSet = trainSet.filter((t) => !t.isDefect);
   const epochLength = epochOrder(trainSet, 0, o.seed, o.balance).length;
   const stepsPerEpoch = Math.max(1, Math.floor(epochLength / o.batch));
-  const totalSteps = o.epochs * stepsPerEpoch;
-  const warmup = Math.min(totalSteps, o.warmupEpochs * stepsPerEpoch);
+  // A budgeted run fixes its length once, from its first steps' pace, and keeps it across resumes.
+  let totalSteps = resumed?.state.extra.totalSteps as number | undefined ?? o.epochs * stepsPerEpoch;
+  let planned = o.minutes === undefined || resumed?.state.extra.totalSteps !== undefined;
+  const phases = () => {
+    const pretext = o.pretextFraction > 0 && okSet.length > 0 ? Math.round(totalSteps * o.pretextFraction) : 0;
+    return { pretext, warmup: Math.min(totalSteps - pretext, o.warmupEpochs * stepsPerEpoch) };
+  };
   const logPath = join(o.out, 'train-log.jsonl');
   await mkdir(o.out, { recursive: true });
   const log = (entry: Record<string, unknown>) => appendFile(logPath, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print), params, velocity: sgd.velocity });
+  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps }), params, velocity: sgd.velocity });
 
   let validation: ValidationResult | null = null;
   const validate = async (epoch: number): Promise<ValidationResult | null> => {
@@ -235,27 +279,34 @@ export async function train(
     return result;
   };
 
-  let order: number[] = [];
-  let orderEpoch = -1;
+  /** The step's images and which get a synthetic defect: OK images only in the pretext. */
+  const drawStep = (step: number, pretextSteps: number): { indices: number[]; pastes: boolean[] } => {
+    const inPretext = step < pretextSteps;
+    const indices = inPretext
+      ? stepIndices(okSet, false, step, o.batch, hashSeed(o.seed, 'pretext'))
+      : stepIndices(trainSet, o.balance, step - pretextSteps, o.batch, o.seed);
+    const rng = new Rng(hashSeed(o.seed, 'paste', step));
+    const pastes = indices.map((i) => !labelled[i].isDefect && rng.chance(inPretext ? 0.5 : o.pasteRate));
+    return { indices, pastes };
+  };
+
   const recent: number[] = [];
   let step = startStep;
   let cancelled = false;
+  const runStart = Date.now();
   try {
     for (; step < totalSteps; step++) {
       if (hooks.signal?.aborted) {
         cancelled = true;
         break;
       }
+      const { pretext, warmup } = phases();
+      const inPretext = step < pretext;
       const epoch = Math.floor(step / stepsPerEpoch);
-      if (epoch !== orderEpoch) {
-        order = epochOrder(trainSet, epoch, o.seed, o.balance);
-        orderEpoch = epoch;
-      }
-      const within = step - epoch * stepsPerEpoch;
-      const indices = order.slice(within * o.batch, (within + 1) * o.batch);
+      const { indices, pastes } = drawStep(step, pretext);
       const t0 = Date.now();
       pool.params.set(params);
-      const results = await pool.step(stepPlans(indices, step, o, pool.size), indices.length);
+      const results = await pool.step(stepPlans(indices, pastes, step, o, pool.size), indices.length);
       const grads = new Float32Array(layout.size);
       let lossSum = 0;
       let correct = 0;
@@ -264,17 +315,27 @@ export async function train(
         lossSum += r.lossSum;
         correct += r.correct;
       }
-      const lr = learningRate(o.lr, step, totalSteps, warmup);
+      // Each phase has its own warm-up and cosine decay: the fine-tune starts afresh on real labels.
+      const lr = inPretext
+        ? learningRate(o.lr, step, pretext, Math.min(pretext, warmup))
+        : learningRate(o.lr, step - pretext, totalSteps - pretext, warmup);
       sgd.step(params, grads, lr);
       updateRunningStats(layout, params, meanStatistics(results));
       const seconds = (Date.now() - t0) / 1000;
       recent.push(seconds);
       if (recent.length > 20) recent.shift();
       const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-      const entry = { step: step + 1, epoch: epoch + 1, loss: lossSum / indices.length, accuracy: correct / indices.length, lr, imagesPerSecond: indices.length / seconds };
+      if (!planned && step + 1 - startStep >= BUDGET_PROBE_STEPS) {
+        const perStepAll = (Date.now() - runStart) / 1000 / (step + 1 - startStep);
+        // Validation passes cost about one step per 2 x batch images; leave room for them.
+        totalSteps = Math.max(step + 2, Math.floor((o.minutes! * 60 - (Date.now() - started) / 1000) / (perStepAll * 1.08)) + step + 1);
+        planned = true;
+        await log({ type: 'plan', minutes: o.minutes, secondsPerStep: perStepAll, totalSteps, pretextSteps: phases().pretext });
+      }
+      const entry = { step: step + 1, epoch: epoch + 1, part: inPretext ? 'pretext' : 'finetune', loss: lossSum / indices.length, accuracy: correct / indices.length, lr, imagesPerSecond: indices.length / seconds };
       await log({ type: 'step', ...entry });
-      report({ phase: 'train', totalSteps, etaSeconds: perStep * (totalSteps - step - 1), message: `epoch ${epoch + 1}/${o.epochs}`, ...entry });
-      const endOfEpoch = (step + 1) % stepsPerEpoch === 0;
+      report({ phase: 'train', totalSteps, etaSeconds: perStep * (totalSteps - step - 1), message: `${entry.part} epoch ${epoch + 1}`, ...entry });
+      const endOfEpoch = (step + 1) % stepsPerEpoch === 0 || step + 1 === pretext || step + 1 === totalSteps;
       if ((step + 1) % o.checkpointEvery === 0 || endOfEpoch) await checkpoint(step + 1);
       if (endOfEpoch) {
         validation = (await validate(epoch)) ?? validation;
@@ -290,7 +351,7 @@ export async function train(
     format: 'kizu-model',
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     name: `kizu-resnet50${o.width === 64 ? '' : `-w${o.width}`}-${o.inputSize}`,
-    architecture: { name: 'resnet50', width: o.width, blocks: [...RESNET50_BLOCKS] },
+    architecture: { name: 'resnet50', width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling },
     classes: CLASSES,
     defectClass: DEFECT_CLASS,
     inputChannels: channels,
