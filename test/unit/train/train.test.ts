@@ -62,6 +62,35 @@ describe('kizu train', { timeout: 900_000 }, () => {
     model.net.dispose();
   });
 
+  it('the pretext alone (synthetic defects on OK images, dense top-k map loss) learns: its loss falls', async () => {
+    const out = join(root, 'pretext');
+    const result = await train(options(out, {
+      epochs: 12, microBatch: 8, lr: 0.02, warmupEpochs: 0, valFraction: 0, pretextFraction: 1, inputSize: 64,
+      pooling: { kind: 'topk', fraction: 0.25 }, denseWeight: 1,
+    }));
+    const steps = readLog(out).filter((l) => l.type === 'step') as (LogLine & { part: string })[];
+    expect(steps.length).toBe(result.steps);
+    expect(steps.every((l) => l.part === 'pretext')).toBe(true);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const losses = steps.map((l) => l.loss);
+    expect(mean(losses.slice(-8))).toBeLessThan(0.8 * mean(losses.slice(0, 8)));
+    const model = await loadModelDir(out);
+    expect(model.manifest.architecture.pooling).toEqual({ kind: 'topk', fraction: 0.25 });
+    model.net.dispose();
+  });
+
+  it('--minutes plans the run from its first steps and ends with a model', async () => {
+    const out = join(root, 'budget');
+    const result = await train(options(out, { minutes: 0.25, epochs: 1000 }));
+    const log = readLog(out) as (LogLine & { totalSteps?: number; pretextSteps?: number })[];
+    const plan = log.find((l) => l.type === 'plan');
+    expect(plan?.totalSteps).toBeGreaterThan(3);
+    expect(result.steps).toBe(plan!.totalSteps);
+    expect(plan!.pretextSteps).toBe(Math.round(plan!.totalSteps! * DEFAULT_TRAIN_OPTIONS.pretextFraction));
+    const model = await loadModelDir(out);
+    model.net.dispose();
+  });
+
   it('resuming after SIGKILL gives the same next-step loss as an uninterrupted run', async () => {
     const whole = join(root, 'whole');
     expect(await runCli(cliArgs(whole))).toBe(0);
