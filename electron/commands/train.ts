@@ -22,7 +22,7 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <x>', 'L2 on conv and fc weights', nonNegativeNumber('--weight-decay'), d.weightDecay)
     .option('--warmup-epochs <n>', 'linear warm-up length', nonNegativeInt('--warmup-epochs'), d.warmupEpochs)
     .option('--input-size <n>', 'square input size', positiveInt('--input-size'), d.inputSize)
-    .option('--width <n>', 'stem width (64 = torchvision ResNet50; smaller = narrower, same topology)', positiveInt('--width'), d.width)
+    .option('--width <n>', 'stem width (64 = torchvision ResNet50; smaller = narrower, same topology); default: that of --init, else 16', positiveInt('--width'))
     .option('--init <weights>', 'start from a ResNet50 .safetensors (torchvision/timm names) or a Kizu model dir')
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--seed <n>', 'seed for initialisation, sampling and augmentation', nonNegativeInt('--seed'), d.seed)
@@ -34,6 +34,7 @@ export function registerTrain(program: Command): void {
     .option('--pooling <kind>', 'head: topk (mean of the most defect-like layer4 positions) or avg (torchvision)', choice('--pooling', ['topk', 'avg'] as const), d.pooling.kind)
     .option('--topk-fraction <x>', 'share of layer4 positions the topk head averages', positiveNumber('--topk-fraction'), d.pooling.kind === 'topk' ? d.pooling.fraction : 1 / 16)
     .option('--pretext-fraction <x>', 'share of the run spent on synthetic defects drawn onto OK images (0 = none)', nonNegativeNumber('--pretext-fraction'), d.pretextFraction)
+    .option('--pretext-crop <n>', 'side of the crops the pretext trains on, at the input resolution', positiveInt('--pretext-crop'), d.pretextCrop)
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
     .action(async (opts: TrainCliOptions) => {

@@ -11,10 +11,22 @@ import { stateDictFromSafetensors } from '../state-dict.ts';
  * weights a user brings) or a Kizu model directory. The fc layer is replaced (freshly
  * initialised) when its classes differ; a colour stem is summed to grey when the data is grey.
  */
-export async function loadInitWeights(path: string, spec: ResNetSpec, seed: number): Promise<{ net: ResNet50; notes: string[] }> {
+async function weightsFile(path: string): Promise<string> {
   const file = (await isModelDir(path)) ? join(path, (await readManifest(path)).weights.file) : path;
   if (!file.endsWith('.safetensors')) throw new Error(`--init ${path}: expected a .safetensors file or a Kizu model directory`);
-  const loaded = stateDictFromSafetensors(await readSafetensors(file), spec, { allowHeadMismatch: true });
+  return file;
+}
+
+/** The stem width of the weights at `path`, so a run started from them needs no --width. */
+export async function initWidth(path: string): Promise<number> {
+  const file = await weightsFile(path);
+  const conv1 = (await readSafetensors(file)).tensors.get('conv1.weight');
+  if (!conv1 || conv1.shape.length !== 4) throw new Error(`--init ${path}: no 4-D "conv1.weight"; is this a ResNet50 state_dict?`);
+  return conv1.shape[0];
+}
+
+export async function loadInitWeights(path: string, spec: ResNetSpec, seed: number): Promise<{ net: ResNet50; notes: string[] }> {
+  const loaded = stateDictFromSafetensors(await readSafetensors(await weightsFile(path)), spec, { allowHeadMismatch: true });
   if (loaded.headMissing) {
     const fresh = initialiseResNet(spec, seed);
     for (const name of ['fc.weight', 'fc.bias']) {

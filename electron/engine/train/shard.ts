@@ -5,7 +5,7 @@ import { softmax } from '../explain.ts';
 import { augment, type AugmentOptions } from './augment.ts';
 import { GradientAccumulator, type DenseTargets } from './grad-step.ts';
 import { maskOnGrid, pasteDefect } from './synthetic-defects.ts';
-import { hashSeed } from '../../data/synth/rng.ts';
+import { hashSeed, Rng } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
 import { netFromFlat, ParamLayout } from './param-layout.ts';
 
@@ -29,6 +29,21 @@ export interface MicroBatchPlan {
   seeds: number[];
   /** Per image: draw a synthetic defect onto it (it then counts as defective). */
   pastes?: boolean[];
+  /** Train on a random crop of this side at the input resolution instead of the whole image. */
+  crop?: number;
+}
+
+/** A side x side window of a square HWC image, placed by `seed`. */
+export function cropSquare(pixels: Float32Array, size: number, channels: number, side: number, seed: number): Float32Array {
+  if (side >= size) return pixels;
+  const rng = new Rng(seed);
+  const x0 = rng.int(0, size - side);
+  const y0 = rng.int(0, size - side);
+  const out = new Float32Array(side * side * channels);
+  for (let y = 0; y < side; y++) {
+    out.set(pixels.subarray(((y0 + y) * size + x0) * channels, ((y0 + y) * size + x0 + side) * channels), y * side * channels);
+  }
+  return out;
 }
 
 /** Side of layer4's grid for a square input: five stride-2 steps, each rounding up. */
@@ -72,7 +87,8 @@ export class TrainingShard {
    * in, the labels (a pasted image is defective), and the dense targets where they are known.
    */
   private async trainingBatch(mb: MicroBatchPlan): Promise<{ x: tf.Tensor4D; labels: Int32Array; dense?: DenseTargets }> {
-    const { inputSize: size, mean, std, defectClass } = this.cfg;
+    const { mean, std, defectClass } = this.cfg;
+    const size = Math.min(mb.crop ?? this.cfg.inputSize, this.cfg.inputSize);
     const channels = this.cfg.config.inChannels;
     const cells = layer4Cells(size);
     const images: Float32Array[] = [];
@@ -81,7 +97,9 @@ export class TrainingShard {
     const weights = new Float32Array(mb.indices.length);
     for (let k = 0; k < mb.indices.length; k++) {
       const index = mb.indices[k];
-      let pixels = augment(await this.images.pixels(index), size, channels, mb.seeds[k], this.cfg.augment);
+      const whole = await this.images.pixels(index);
+      const window = cropSquare(whole, this.cfg.inputSize, channels, size, hashSeed(mb.seeds[k], 'crop'));
+      let pixels = augment(window, size, channels, mb.seeds[k], this.cfg.augment);
       labels[k] = this.cfg.labels[index];
       if (mb.pastes?.[k]) {
         const pasted = pasteDefect(pixels, size, channels, hashSeed(mb.seeds[k], 'paste'));
