@@ -107,6 +107,26 @@ export const SCRATCH_WIDTH = 16;
 
 /** Steps timed before a time budget is turned into a step count. */
 const BUDGET_PROBE_STEPS = 3;
+/** Validation passes and checkpoints also take time: plan steps for this share less. */
+const BUDGET_MARGIN = 1.1;
+type BudgetStage = 'probe-pretext' | 'probe-finetune' | 'planned';
+
+/** When each phase's first step (in this process) started, for its pace. */
+class PhaseClock {
+  private readonly starts = new Map<string, { time: number; step: number }>();
+
+  set(phase: string, time: number, step: number): void {
+    if (!this.starts.has(phase)) this.starts.set(phase, { time, step });
+  }
+
+  /** Mean seconds per step of the phase so far, with `stepsDone` the steps finished. */
+  pace(phase: string, stepsDone: number): { seconds: number; steps: number } | null {
+    const start = this.starts.get(phase);
+    if (!start) return null;
+    const steps = stepsDone - start.step;
+    return steps > 0 ? { seconds: (Date.now() - start.time) / 1000 / steps, steps } : null;
+  }
+}
 /** Defect positions are few in a layer4 map: weigh them up so the map does not learn "never". */
 const DENSE_POSITIVE_WEIGHT = 10;
 
@@ -265,19 +285,24 @@ export async function train(
   const okSet = trainSet.filter((t) => !t.isDefect);
   const epochLength = epochOrder(trainSet, 0, o.seed, o.balance).length;
   const stepsPerEpoch = Math.max(1, Math.floor(epochLength / o.batch));
-  // A budgeted run fixes its length once, from its first steps' pace, and keeps it across resumes.
-  let totalSteps = resumed?.state.extra.totalSteps as number | undefined ?? o.epochs * stepsPerEpoch;
-  let planned = o.minutes === undefined || resumed?.state.extra.totalSteps !== undefined;
+  // A budgeted run fixes its length from its first steps' pace: once in the pretext (guessing the
+  // fine-tune's pace from its pixels per image), again three steps into the fine-tune; the
+  // plan is checkpointed so a resumed run keeps it.
+  const saved = (resumed?.state.extra ?? {}) as { totalSteps?: number; pretextSteps?: number; budget?: BudgetStage };
+  const hasPretext = o.pretextFraction > 0 && okSet.length > 0;
+  let totalSteps = saved.totalSteps ?? o.epochs * stepsPerEpoch;
+  let pretextSteps = saved.pretextSteps ?? (hasPretext ? Math.round(totalSteps * o.pretextFraction) : 0);
+  let budget: BudgetStage = o.minutes === undefined ? 'planned' : saved.budget ?? (hasPretext ? 'probe-pretext' : 'probe-finetune');
   const phases = () => {
-    const pretext = o.pretextFraction > 0 && okSet.length > 0 ? Math.round(totalSteps * o.pretextFraction) : 0;
     // A short (budgeted) run must not spend most of itself warming up: at most a tenth of a phase.
     const warmup = (phaseSteps: number) => Math.min(o.warmupEpochs * stepsPerEpoch, Math.ceil(phaseSteps / 10));
-    return { pretext, pretextWarmup: warmup(pretext), warmup: warmup(totalSteps - pretext) };
+    return { pretext: pretextSteps, pretextWarmup: warmup(pretextSteps), warmup: warmup(totalSteps - pretextSteps) };
   };
+  const secondsLeft = () => o.minutes! * 60 - (Date.now() - started) / 1000;
   const logPath = join(o.out, 'train-log.jsonl');
   await mkdir(o.out, { recursive: true });
   const log = (entry: Record<string, unknown>) => appendFile(logPath, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps }), params, velocity: sgd.velocity });
+  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget }), params, velocity: sgd.velocity });
 
   let validation: ValidationResult | null = null;
   const validate = async (epoch: number): Promise<ValidationResult | null> => {
@@ -310,7 +335,7 @@ export async function train(
   const recent: number[] = [];
   let step = startStep;
   let cancelled = false;
-  const runStart = Date.now();
+  const phaseClock = new PhaseClock();
   try {
     for (; step < totalSteps; step++) {
       if (hooks.signal?.aborted) {
@@ -343,12 +368,19 @@ export async function train(
       recent.push(seconds);
       if (recent.length > 20) recent.shift();
       const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-      if (!planned && step + 1 - startStep >= BUDGET_PROBE_STEPS) {
-        const perStepAll = (Date.now() - runStart) / 1000 / (step + 1 - startStep);
-        // Validation passes cost about one step per 2 x batch images; leave room for them.
-        totalSteps = Math.max(step + 2, Math.floor((o.minutes! * 60 - (Date.now() - started) / 1000) / (perStepAll * 1.08)) + step + 1);
-        planned = true;
-        await log({ type: 'plan', minutes: o.minutes, secondsPerStep: perStepAll, totalSteps, pretextSteps: phases().pretext });
+      phaseClock.set(inPretext ? 'pretext' : 'finetune', Date.now() - seconds * 1000, step);
+      const probe = phaseClock.pace(inPretext ? 'pretext' : 'finetune', step + 1);
+      if (budget === 'probe-pretext' && inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
+        const finetunePace = probe.seconds * (o.inputSize / Math.min(o.pretextCrop, o.inputSize)) ** 2;
+        const left = secondsLeft() / BUDGET_MARGIN;
+        pretextSteps = step + 1 + Math.floor((o.pretextFraction * left) / probe.seconds);
+        totalSteps = pretextSteps + Math.max(1, Math.floor(((1 - o.pretextFraction) * left) / finetunePace));
+        budget = 'probe-finetune';
+        await log({ type: 'plan', minutes: o.minutes, secondsPerStep: probe.seconds, finetuneSecondsPerStep: finetunePace, totalSteps, pretextSteps });
+      } else if (budget === 'probe-finetune' && !inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
+        totalSteps = Math.max(step + 2, step + 1 + Math.floor(secondsLeft() / BUDGET_MARGIN / probe.seconds));
+        budget = 'planned';
+        await log({ type: 'plan', minutes: o.minutes, finetuneSecondsPerStep: probe.seconds, totalSteps, pretextSteps });
       }
       const entry = { step: step + 1, epoch: epoch + 1, part: inPretext ? 'pretext' : 'finetune', loss: lossSum / indices.length, accuracy: correct / indices.length, lr, imagesPerSecond: indices.length / seconds };
       await log({ type: 'step', ...entry });
