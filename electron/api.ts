@@ -66,9 +66,11 @@ export const trainingParamsSchema = z.object({
   out: path,
   defectLabel: z.string().min(1).default('defect'),
   epochs: z.number().int().min(1).max(1000).default(15),
-  batch: z.number().int().min(1).max(256).default(32),
-  lr: z.number().positive().max(10).default(0.01),
-  inputSize: z.number().int().min(32).max(2048).default(224),
+  /** A time budget: the run plans its schedule to end within it, instead of `epochs`. */
+  minutes: z.number().positive().max(24 * 60).optional(),
+  batch: z.number().int().min(1).max(256).default(16),
+  lr: z.number().positive().max(10).default(0.02),
+  inputSize: z.number().int().min(32).max(2048).default(512),
   init: path.optional(),
   seed: z.number().int().min(0).default(0),
 });

@@ -34,7 +34,7 @@ export async function runTraining(params: TrainingParams, signal: AbortSignal, p
       ...DEFAULT_TRAIN_OPTIONS,
       data: params.data, out: params.out, defectLabel: params.defectLabel, epochs: params.epochs, batch: params.batch,
       microBatch: microBatchFor(params.batch, DEFAULT_TRAIN_OPTIONS.microBatch), lr: params.lr, inputSize: params.inputSize,
-      init: params.init, seed: params.seed, command: 'kizu app (training panel)',
+      init: params.init, seed: params.seed, minutes: params.minutes, command: 'kizu app (training panel)',
     },
     {
       signal,
