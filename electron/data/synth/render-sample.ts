@@ -28,7 +28,7 @@ function centre(f: Float32Array, size: number, side: number): Float32Array {
 }
 
 /** Std of the pixel-scale detail: what a thin line has to stand out against. */
-export function fineDetail(texture: Float32Array, size: number, scale: number): number {
+function fineDetail(texture: Float32Array, size: number, scale: number): number {
   const side = Math.min(size, 256), f = centre(texture, size, side);
   const smooth = blur(f, side, Math.max(1, Math.round(5 * scale)));
   const diff = new Float32Array(f.length);
@@ -37,7 +37,7 @@ export function fineDetail(texture: Float32Array, size: number, scale: number): 
 }
 
 /** Std of the local mean over about `radius` px, measured on 4 x 4 block means (it is smooth anyway). */
-export function broadVariation(texture: Float32Array, size: number, radius: number): number {
+function broadVariation(texture: Float32Array, size: number, radius: number): number {
   const n = Math.floor(size / 4), blocks = new Float32Array(n * n);
   for (let y = 0; y < n * 4; y++) {
     for (let x = 0; x < n * 4; x++) blocks[(y >> 2) * n + (x >> 2)] += texture[y * size + x] / 16;
