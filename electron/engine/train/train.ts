@@ -105,21 +105,30 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
  */
 export const SCRATCH_WIDTH = 16;
 
-/** Steps timed before a time budget is turned into a step count. */
+/** Steps timed before a time budget is turned into a step count... */
 const BUDGET_PROBE_STEPS = 3;
+/** ...after this many of the phase, which are slower (cold image cache). */
+const BUDGET_SKIP_STEPS = 2;
 /** Validation passes and checkpoints also take time: plan steps for this share less. */
 const BUDGET_MARGIN = 1.1;
 type BudgetStage = 'probe-pretext' | 'probe-finetune' | 'planned';
 
-/** When each phase's first step (in this process) started, for its pace. */
+/**
+ * Each phase's pace in this process. The first steps of a phase decode and cache images they
+ * meet for the first time, so timing starts only after BUDGET_SKIP_STEPS of them.
+ */
 class PhaseClock {
+  private readonly seen = new Map<string, number>();
   private readonly starts = new Map<string, { time: number; step: number }>();
 
-  set(phase: string, time: number, step: number): void {
-    if (!this.starts.has(phase)) this.starts.set(phase, { time, step });
+  /** Call after each step, with the number of steps now finished. */
+  stepDone(phase: string, stepsDone: number): void {
+    const n = (this.seen.get(phase) ?? 0) + 1;
+    this.seen.set(phase, n);
+    if (n === BUDGET_SKIP_STEPS) this.starts.set(phase, { time: Date.now(), step: stepsDone });
   }
 
-  /** Mean seconds per step of the phase so far, with `stepsDone` the steps finished. */
+  /** Mean seconds per step of the phase since timing started, and over how many steps. */
   pace(phase: string, stepsDone: number): { seconds: number; steps: number } | null {
     const start = this.starts.get(phase);
     if (!start) return null;
@@ -368,7 +377,7 @@ export async function train(
       recent.push(seconds);
       if (recent.length > 20) recent.shift();
       const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-      phaseClock.set(inPretext ? 'pretext' : 'finetune', Date.now() - seconds * 1000, step);
+      phaseClock.stepDone(inPretext ? 'pretext' : 'finetune', step + 1);
       const probe = phaseClock.pace(inPretext ? 'pretext' : 'finetune', step + 1);
       if (budget === 'probe-pretext' && inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
         const finetunePace = probe.seconds * (o.inputSize / Math.min(o.pretextCrop, o.inputSize)) ** 2;
