@@ -84,8 +84,9 @@ describe('kizu train', { timeout: 900_000 }, () => {
     const result = await train(options(out, { minutes: 0.25, epochs: 1000 }));
     const log = readLog(out) as (LogLine & { totalSteps?: number; pretextSteps?: number })[];
     const plans = log.filter((l) => l.type === 'plan');
-    // Once from the pretext's pace, once more from the fine-tune's.
-    expect(plans.length).toBe(2);
+    // Once from the pretext's pace, once more from the fine-tune's if it ran long enough to be timed.
+    expect(plans.length).toBeGreaterThanOrEqual(1);
+    expect(plans.length).toBeLessThanOrEqual(2);
     const last = plans.at(-1)!;
     expect(last.totalSteps).toBeGreaterThan(last.pretextSteps!);
     expect(result.steps).toBe(last.totalSteps);
