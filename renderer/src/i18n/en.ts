@@ -1,6 +1,7 @@
 /**
- * Every string the inspector sees, in one place, so a Japanese translation (ja.ts of the same
- * shape, `Messages`) can follow. Functions build the sentences that carry numbers or names.
+ * Every string the inspector sees, in one place; ja.ts is the Japanese translation, of the
+ * same shape (`Messages`). Functions build the sentences that carry numbers or names; a
+ * translation takes the same arguments and shows every one of them (test/unit/renderer/i18n.test.ts).
  */
 export const en = {
   empty: {
@@ -170,7 +171,10 @@ export const en = {
     switched: (name: string) => `Now using ${name}.`,
   },
   status: {
-    backend: (label: string) => `Engine: ${label}`,
+    /** engine: "wasm", "wasm SIMD", "tfjs-node"... (simd / noSimd below are appended to "wasm"). */
+    backend: (engine: string, version: string, threads: number) => `Engine: ${engine} ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    simd: ' SIMD',
+    noSimd: ' no SIMD',
     backendUnknown: 'Engine: connecting…',
     model: (name: string) => `Model: ${name}`,
     noModel: 'Model: none',
@@ -183,6 +187,7 @@ export const en = {
     help: 'Shortcuts (?)',
     theme: 'Theme',
     themes: { system: 'System', light: 'Light', dark: 'Dark' },
+    language: 'Language',
   },
   help: {
     title: 'Keyboard shortcuts',
