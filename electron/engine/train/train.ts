@@ -65,6 +65,8 @@ export interface TrainOptions {
   pasteRate: number;
   /** Weight of the dense class-score-map loss (0 turns it off). */
   denseWeight: number;
+  /** Largest gradient norm a step applies; larger ones are scaled down to it (0 = no limit). */
+  clipNorm: number;
   /**
    * A time budget: the run measures its first steps, then plans as many as fit in this many
    * minutes (learning-rate schedule and phases included) instead of --epochs.
@@ -97,6 +99,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   pretextCrop: 256,
   pasteRate: 0.33,
   denseWeight: 1,
+  clipNorm: 2,
 };
 
 /**
@@ -199,8 +202,24 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
-    denseWeight: o.denseWeight, minutes: o.minutes ?? null,
+    denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null,
   });
+}
+
+/**
+ * Scales the step's gradient down to `maxNorm` when it is longer: the top-k head routes a
+ * whole image's gradient through a few positions, and early steps can spike. Returns the norm
+ * before clipping, for the log.
+ */
+function clipGradients(layout: ParamLayout, grads: Float32Array, maxNorm: number): number {
+  let sq = 0;
+  for (const slot of layout.trainable) for (let i = slot.offset, end = slot.offset + slot.size; i < end; i++) sq += grads[i] * grads[i];
+  const norm = Math.sqrt(sq);
+  if (maxNorm > 0 && norm > maxNorm) {
+    const k = maxNorm / norm;
+    for (const slot of layout.trainable) for (let i = slot.offset, end = slot.offset + slot.size; i < end; i++) grads[i] *= k;
+  }
+  return norm;
 }
 
 /** Splits one step's images into micro-batches and deals them out to the workers. */
@@ -371,6 +390,7 @@ export async function train(
       const lr = inPretext
         ? learningRate(o.lr, step, pretext, pretextWarmup)
         : learningRate(o.lr, step - pretext, totalSteps - pretext, warmup);
+      const gradNorm = clipGradients(layout, grads, o.clipNorm);
       sgd.step(params, grads, lr);
       updateRunningStats(layout, params, meanStatistics(results));
       const seconds = (Date.now() - t0) / 1000;
@@ -391,7 +411,7 @@ export async function train(
         budget = 'planned';
         await log({ type: 'plan', minutes: o.minutes, finetuneSecondsPerStep: probe.seconds, totalSteps, pretextSteps });
       }
-      const entry = { step: step + 1, epoch: epoch + 1, part: inPretext ? 'pretext' : 'finetune', loss: lossSum / indices.length, accuracy: correct / indices.length, lr, imagesPerSecond: indices.length / seconds };
+      const entry = { step: step + 1, epoch: epoch + 1, part: inPretext ? 'pretext' : 'finetune', loss: lossSum / indices.length, accuracy: correct / indices.length, lr, gradNorm, imagesPerSecond: indices.length / seconds };
       await log({ type: 'step', ...entry });
       report({ phase: 'train', totalSteps, etaSeconds: perStep * (totalSteps - step - 1), message: `${entry.part} epoch ${epoch + 1}`, ...entry });
       const endOfEpoch = (step + 1) % stepsPerEpoch === 0 || step + 1 === pretext || step + 1 === totalSteps;
