@@ -69,7 +69,7 @@ export const trainingParamsSchema = z.object({
   /** A time budget: the run plans its schedule to end within it, instead of `epochs`. */
   minutes: z.number().positive().max(24 * 60).optional(),
   batch: z.number().int().min(1).max(256).default(16),
-  lr: z.number().positive().max(10).default(0.02),
+  lr: z.number().positive().max(10).default(0.001),
   inputSize: z.number().int().min(32).max(2048).default(512),
   init: path.optional(),
   seed: z.number().int().min(0).default(0),

@@ -18,6 +18,7 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'images per optimiser step', positiveInt('--batch'), d.batch)
     .option('--micro-batch <n>', 'images per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)
     .option('--lr <x>', 'peak learning rate (warm-up then cosine)', nonNegativeNumber('--lr'), d.lr)
+    .option('--optimizer <name>', 'sgd (with momentum) or adamw', choice('--optimizer', ['sgd', 'adamw'] as const), d.optimizer)
     .option('--momentum <x>', 'SGD momentum', nonNegativeNumber('--momentum'), d.momentum)
     .option('--weight-decay <x>', 'L2 on conv and fc weights', nonNegativeNumber('--weight-decay'), d.weightDecay)
     .option('--warmup-epochs <n>', 'linear warm-up length', nonNegativeInt('--warmup-epochs'), d.warmupEpochs)

@@ -14,7 +14,7 @@ p.add_argument('--width', type=int, default=16); p.add_argument('--crop', type=i
 p.add_argument('--pre-min', type=float, default=10); p.add_argument('--ft-min', type=float, default=12)
 p.add_argument('--ft-size', type=int, default=512); p.add_argument('--topk', type=float, default=1/16)
 p.add_argument('--threads', type=int, default=2); p.add_argument('--seed', type=int, default=0)
-p.add_argument('--lr', type=float, default=1e-3); p.add_argument('--dense', default='heads', choices=['heads', 'scoremap']); p.add_argument('--no-real', action='store_true')
+p.add_argument('--lr', type=float, default=1e-3); p.add_argument('--dense', default='heads', choices=['heads', 'scoremap']); p.add_argument('--no-real', action='store_true'); p.add_argument('--opt', default='adamw', choices=['adamw', 'sgd']); p.add_argument('--clip', type=float, default=0); p.add_argument('--no-eval', action='store_true')
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); rng = np.random.default_rng(a.seed)
 os.makedirs(a.out, exist_ok=True)
@@ -48,7 +48,7 @@ def crop(x, s):
     i, j = rng.integers(0, h-s+1), rng.integers(0, w-s+1); return x[i:i+s, j:j+s]
 
 model = ResNet50W(a.width, topk_frac=a.topk)
-opt = torch.optim.AdamW(model.parameters(), a.lr, weight_decay=1e-4)
+opt = torch.optim.AdamW(model.parameters(), a.lr, weight_decay=1e-4) if a.opt == 'adamw' else torch.optim.SGD(model.parameters(), a.lr, momentum=0.9, weight_decay=1e-4)
 
 def step(xs, ys, masks):
     """masks: list of HxW arrays or None (no dense target)."""
@@ -64,16 +64,19 @@ def step(xs, ys, masks):
             t = (t > 0.1).float()
             pw = torch.tensor(10.0)
             loss = loss + (1.0 if a.dense == 'scoremap' else 0.5)*F.binary_cross_entropy_with_logits(s, t, pos_weight=pw)
-    opt.zero_grad(); loss.backward(); opt.step(); return loss.item()
+    opt.zero_grad(); loss.backward()
+    gn = torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip if a.clip > 0 else float('inf'))
+    opt.step(); step.acc = (out['logits'].argmax(1) == y).float().mean().item(); step.gn = gn.item(); return loss.item()
 
 def run_phase(name, minutes, make_batch, lr0):
-    t0 = time.time(); n = 0; ema = None
+    t0 = time.time(); n = 0; ema = None; acc_ema = 0.5
     total = minutes*60
     while time.time()-t0 < total:
         frac = (time.time()-t0)/total
         for g in opt.param_groups: g['lr'] = lr0*min(1, (n+1)/50)*0.5*(1+np.cos(np.pi*frac))
         l = step(*make_batch()); n += 1; ema = l if ema is None else 0.98*ema+0.02*l
-        if n % 25 == 0: say(event='step', phase=name, step=n, loss=round(ema, 4), s=round(time.time()-t0))
+        acc_ema = step.acc if n == 1 else 0.95*acc_ema + 0.05*step.acc
+        if n % 25 == 0: say(event='step', phase=name, step=n, loss=round(ema, 4), acc=round(acc_ema, 3), gradnorm=round(step.gn, 2), s=round(time.time()-t0))
     return n
 
 def pre_batch(bs=16):
@@ -161,6 +164,7 @@ def evaluate(tag, n_ok=150):
 
 n1 = run_phase('pretext', a.pre_min, pre_batch, a.lr)
 torch.save(model.state_dict(), os.path.join(a.out, 'pretext.pt'))
+if a.no_eval: sys.exit(0)
 evaluate('zero-shot after pretext')
 n2 = run_phase('finetune', a.ft_min, ft_batch, a.lr*0.5)
 torch.save(model.state_dict(), os.path.join(a.out, 'final.pt'))

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import type { ParamLayout } from './param-layout.ts';
 
 const CHECKPOINT_VERSION = 1;
 const LATEST = 'latest.json';
+const SECOND_MOMENT = 'second-moment.safetensors';
 
 const stateSchema = z.object({
   schemaVersion: z.literal(CHECKPOINT_VERSION),
@@ -22,7 +24,10 @@ export type CheckpointState = z.infer<typeof stateSchema>;
 export interface Checkpoint {
   state: CheckpointState;
   params: Float32Array;
+  /** SGD's velocity, or AdamW's first moment. */
   velocity: Float32Array;
+  /** AdamW's second moment; absent for SGD. */
+  secondMoment?: Float32Array;
 }
 
 function toTensors(layout: ParamLayout, flat: Float32Array): Map<string, { shape: number[]; data: Float32Array }> {
@@ -52,6 +57,7 @@ export async function saveCheckpoint(dir: string, layout: ParamLayout, ckpt: Che
   await mkdir(folder, { recursive: true });
   await writeFileAtomic(join(folder, 'params.safetensors'), encodeSafetensors(toTensors(layout, ckpt.params), 'F32'));
   await writeFileAtomic(join(folder, 'velocity.safetensors'), encodeSafetensors(toTensors(layout, ckpt.velocity), 'F32'));
+  if (ckpt.secondMoment) await writeFileAtomic(join(folder, SECOND_MOMENT), encodeSafetensors(toTensors(layout, ckpt.secondMoment), 'F32'));
   await writeFileAtomic(join(folder, 'state.json'), `${JSON.stringify(ckpt.state, null, 2)}\n`);
   await writeFileAtomic(join(dir, LATEST), `${JSON.stringify({ folder: name })}\n`);
   const old = (await readdir(dir)).filter((f) => f.startsWith('step-') && f < name).sort();
@@ -74,6 +80,7 @@ export async function loadCheckpoint(dir: string, layout: ParamLayout): Promise<
     state: parsed.data,
     params: await fromFile(layout, join(dir, folder, 'params.safetensors')),
     velocity: await fromFile(layout, join(dir, folder, 'velocity.safetensors')),
+    secondMoment: existsSync(join(dir, folder, SECOND_MOMENT)) ? await fromFile(layout, join(dir, folder, SECOND_MOMENT)) : undefined,
   };
 }
 

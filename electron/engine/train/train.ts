@@ -18,6 +18,7 @@ import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
 import { epochOrder, splitTrainVal, type LabelledIndex } from './sampler.ts';
 import { Rng } from '../../data/synth/rng.ts';
 import { learningRate, Sgd } from './sgd.ts';
+import { AdamW, ADAMW_DEFAULTS } from './adamw.ts';
 import { InProcessPool, ThreadPool, type ShardPool } from './shard-pool.ts';
 import type { MicroBatchPlan, ShardConfig } from './shard.ts';
 
@@ -31,6 +32,8 @@ export interface TrainOptions {
   /** Images per forward/backward pass; gradients accumulate up to `batch`. */
   microBatch: number;
   lr: number;
+  /** SGD with momentum, or AdamW (indifferent to the gradient's scale). */
+  optimizer: 'sgd' | 'adamw';
   momentum: number;
   weightDecay: number;
   warmupEpochs: number;
@@ -82,7 +85,8 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   batch: 16,
   // A full-width ResNet50 at 224 px needs about 3 GB of wasm heap for 4 images; 8 exceed its 4 GB.
   microBatch: 4,
-  lr: 0.02,
+  lr: 0.001,
+  optimizer: 'adamw',
   momentum: 0.9,
   weightDecay: 1e-4,
   warmupEpochs: 1,
@@ -99,7 +103,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   pretextCrop: 256,
   pasteRate: 0.33,
   denseWeight: 1,
-  clipNorm: 2,
+  clipNorm: 0,
 };
 
 /**
@@ -198,7 +202,7 @@ async function pixelStatistics(paths: string[], channels: 1 | 3): Promise<{ mean
 
 function fingerprint(o: TrainOptions & { width: number }, dataset: string): string {
   return JSON.stringify({
-    dataset, defectLabel: o.defectLabel, epochs: o.epochs, batch: o.batch, microBatch: o.microBatch, lr: o.lr,
+    dataset, defectLabel: o.defectLabel, epochs: o.epochs, batch: o.batch, microBatch: o.microBatch, lr: o.lr, optimizer: o.optimizer,
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
@@ -285,12 +289,13 @@ export async function train(
 
   let params: Float32Array;
   let velocity: Float32Array | undefined;
+  let secondMoment: Float32Array | undefined;
   let startStep = 0;
   const initNotes: string[] = [];
   const resumed = o.resume ? await loadCheckpoint(checkpointDir, layout) : null;
   if (resumed) {
     if (resumed.state.fingerprint !== print) throw new Error(`${checkpointDir}: the checkpoint was made with other options; train into a new --out or repeat the same options`);
-    ({ params, velocity } = resumed);
+    ({ params, velocity, secondMoment } = resumed);
     startStep = resumed.state.step;
   } else if (o.init) {
     const init = await loadInitWeights(o.init, spec, o.seed);
@@ -309,7 +314,10 @@ export async function train(
     dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
   };
   const pool: ShardPool = o.workers > 0 ? await ThreadPool.start(shardConfig, layout.size, o.workers, backend.name) : new InProcessPool(shardConfig, layout.size);
-  const sgd = new Sgd(layout, { momentum: o.momentum, weightDecay: o.weightDecay }, velocity);
+  const optimizer = o.optimizer === 'adamw'
+    ? new AdamW(layout, { ...ADAMW_DEFAULTS, weightDecay: o.weightDecay }, startStep, velocity, secondMoment)
+    : new Sgd(layout, { momentum: o.momentum, weightDecay: o.weightDecay }, velocity);
+  const optimizerState = () => (optimizer instanceof AdamW ? { velocity: optimizer.firstMoment, secondMoment: optimizer.secondMoment } : { velocity: optimizer.velocity });
   const okSet = trainSet.filter((t) => !t.isDefect);
   const epochLength = epochOrder(trainSet, 0, o.seed, o.balance).length;
   const stepsPerEpoch = Math.max(1, Math.floor(epochLength / o.batch));
@@ -330,7 +338,7 @@ export async function train(
   const logPath = join(o.out, 'train-log.jsonl');
   await mkdir(o.out, { recursive: true });
   const log = (entry: Record<string, unknown>) => appendFile(logPath, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget }), params, velocity: sgd.velocity });
+  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget }), params, ...optimizerState() });
 
   let validation: ValidationResult | null = null;
   const validate = async (epoch: number): Promise<ValidationResult | null> => {
@@ -391,7 +399,7 @@ export async function train(
         ? learningRate(o.lr, step, pretext, pretextWarmup)
         : learningRate(o.lr, step - pretext, totalSteps - pretext, warmup);
       const gradNorm = clipGradients(layout, grads, o.clipNorm);
-      sgd.step(params, grads, lr);
+      optimizer.step(params, grads, lr);
       updateRunningStats(layout, params, meanStatistics(results));
       const seconds = (Date.now() - t0) / 1000;
       recent.push(seconds);

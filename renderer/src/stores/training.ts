@@ -10,7 +10,7 @@ import { messageOf, useNoticesStore } from './notices.ts';
 export type TrainingForm = Omit<TrainingParams, 'init'> & { init: string };
 
 const DEFAULT_FORM: TrainingForm = {
-  data: '', out: '', defectLabel: 'defect', epochs: 15, batch: 16, lr: 0.02, inputSize: 512, init: '', seed: 0,
+  data: '', out: '', defectLabel: 'defect', epochs: 15, batch: 16, lr: 0.001, inputSize: 512, init: '', seed: 0,
 };
 
 /** The training panel: parameters, the running job with its curve, cancel, and the switch to its model. */
