@@ -96,8 +96,9 @@ export const ja: Messages = {
     editedNote: 'マスクは手作業で編集されています。これらを変更すると編集内容は破棄されます（Ctrl+Z で戻せます）。',
   },
   cleanup: {
-    open: 'オープニング半径',
-    close: 'クロージング半径',
+    // U+200B: where the label may wrap in the narrow panel (never inside the katakana word).
+    open: 'オープニング\u200b半径',
+    close: 'クロージング\u200b半径',
     fillHoles: '穴を埋める',
   },
   stats: {
@@ -108,7 +109,7 @@ export const ja: Messages = {
     heading: '確認',
     accept: '承認',
     reject: '却下',
-    ok: '良品にする',
+    ok: '良品',
     allDone: 'この一覧の画像はすべて確認済みです。',
   },
   edit: {
