@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskFromMap } from '../../electron/annotate/cleanup.ts';
 import { COCO_ANNOTATION_FILE, importCoco } from '../../electron/annotate/formats/coco.ts';
 import { countForeground, maskIoU } from '../../electron/annotate/mask.ts';
+import { en } from '../../renderer/src/i18n/en.ts';
+import { ja } from '../../renderer/src/i18n/ja.ts';
 import { launchChromium } from './chromium.ts';
 import { startKizu, type RunningKizu } from './kizu-server.ts';
 
@@ -52,6 +54,58 @@ async function timeToMap(open: () => Promise<void>, id: string): Promise<number>
   return Math.round(performance.now() - start);
 }
 
+/** en's fixed strings that ja words differently: none of them may be on a Japanese screen. */
+function englishOnly(): string[] {
+  const out: string[] = [];
+  const walk = (mine: unknown, theirs: unknown): void => {
+    if (typeof mine === 'string') {
+      if (mine !== theirs && /[A-Za-z]{3}/.test(mine)) out.push(mine);
+    } else if (Array.isArray(mine)) {
+      mine.forEach((row, i) => walk(row, (theirs as unknown[])[i]));
+    } else if (mine && typeof mine === 'object') {
+      for (const [k, v] of Object.entries(mine)) walk(v, (theirs as Record<string, unknown>)[k]);
+    }
+  };
+  walk(en, ja);
+  return out;
+}
+
+/** Every English string of the catalogue that `target` shows, as text or as a tooltip, label or placeholder. */
+async function untranslated(target: Page): Promise<string[]> {
+  const text = await target.evaluate(() => {
+    const parts = [document.body.innerText];
+    for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
+      for (const a of ['title', 'aria-label', 'placeholder']) parts.push(el.getAttribute(a) ?? '');
+    }
+    return parts.join('\n');
+  });
+  const word = (s: string) => new RegExp(`(^|[^A-Za-z])${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z])`);
+  return englishOnly().filter((s) => word(s).test(text));
+}
+
+/** Elements that stick out of their panel, and buttons or labels whose text is wider than they are. */
+async function overflowing(target: Page): Promise<string[]> {
+  return target.evaluate(() => {
+    const out: string[] = [];
+    const name = (el: Element) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+    for (const panel of document.querySelectorAll('.controls, .gallery .head, .toolbar, .status, .dialog')) {
+      const box = panel.getBoundingClientRect();
+      for (const el of panel.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1)) out.push(`out of its panel: ${name(el)}`);
+        if ((el.matches('button, label, h1, h2, .badge, .chip') && el.scrollWidth > el.clientWidth + 1)) out.push(`text clipped: ${name(el)}`);
+      }
+    }
+    return out;
+  });
+}
+
+/** The Latin words on screen, printed so a person can tell names (files, model, engine) from misses. */
+async function latinWords(target: Page): Promise<string[]> {
+  const text = await target.evaluate(() => document.body.innerText);
+  return [...new Set(text.match(/[A-Za-z][A-Za-z+-]*/g) ?? [])].sort();
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kizu-e2e-'));
   // Only this run's pictures: a view that is gone must not leave an old screenshot behind.
@@ -59,7 +113,8 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   kizu = await startKizu({ root: ROOT, model: MODEL, dataDir: join(work, 'data') });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  // The system language decides the UI's: these steps read English, whatever this machine speaks.
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'en-US' });
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('request', (r) => {
     if (r.url().endsWith('/api/explain')) explainCount++;
@@ -96,7 +151,7 @@ describe('the inspector in Chromium against the real engine', () => {
   });
 
   it('shows, after the first launch, an empty state that says what to do, and its demo button opens the demo set', async () => {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'en-US' });
     await context.addInitScript(() => localStorage.setItem('kizu.launched', '1'));
     const other = await context.newPage();
     await other.goto(kizu.url);
@@ -291,9 +346,89 @@ describe('the inspector in Chromium against the real engine', () => {
   });
 
   it('looks right in the dark theme', async () => {
-    await page.selectOption('[data-testid="status-bar"] select', 'dark');
+    await page.selectOption('[data-testid="theme"]', 'dark');
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     await shot('10-dark-theme');
+  });
+
+  it('speaks Japanese when the system does: the main views in Japanese, and a switch that is remembered', async () => {
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'ja-JP' });
+    const jp = await context.newPage();
+    jp.on('pageerror', (err) => pageErrors.push(err.message));
+    const jaShot = (name: string) => jp.screenshot({ path: join(SHOTS, `ja-${name}.png`) });
+    await jp.goto(kizu.url);
+    await jp.waitForFunction(() => document.documentElement.lang === 'ja');
+    await jp.waitForFunction((m) => document.querySelector('[data-testid="status-model"]')?.textContent === m, ja.status.model('weights'));
+    await jp.waitForSelector('[role="option"]', { timeout: MAP_TIMEOUT });
+    // Accept the first image from the keyboard, then show it: the badges and the review panel have their words.
+    const first = (await jp.getAttribute('[role="option"][aria-selected="true"]', 'data-id'))!;
+    await jp.waitForSelector(`.map-canvas[data-map-ready=${q(first)}]`, { timeout: MAP_TIMEOUT });
+    await jp.keyboard.press('a');
+    await jp.waitForFunction((old) => document.querySelector('[role="option"][aria-selected="true"]')?.getAttribute('data-id') !== old, first);
+    await jp.click('.chip[data-state="accepted"]');
+    await jp.locator('[role="option"]').first().click();
+    const id = (await jp.getAttribute('[role="option"][aria-selected="true"]', 'data-id'))!;
+    await jp.click('.chip[data-state="all"]');
+    await jp.waitForSelector(`.map-canvas[data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
+    expect(await jp.getByTestId('reviewed-count').textContent()).toMatch(/^\d+ \/ \d+ 枚 確認済み$/);
+    expect(await jp.getByTestId('component-count').textContent()).toMatch(/^欠陥領域 \d+ 個$/);
+    expect(await untranslated(jp)).toEqual([]);
+    console.log(`Latin words on the Japanese main view: ${(await latinWords(jp)).join(' ')}`);
+    expect(await overflowing(jp)).toEqual([]);
+    await jaShot('02-main-view');
+
+    await jp.keyboard.press('s');
+    for (const layer of ['layer2', 'layer3', 'layer4', 'fused']) await jp.waitForSelector(`.map-canvas[data-layer="${layer}"][data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
+    expect(await untranslated(jp)).toEqual([]);
+    await jaShot('08-side-by-side');
+    await jp.keyboard.press('s');
+
+    await jp.keyboard.press('?');
+    await jp.getByTestId('help-overlay').waitFor();
+    expect(await jp.getByTestId('help-overlay').textContent()).toContain(ja.help.title);
+    expect(await untranslated(jp)).toEqual([]);
+    expect(await overflowing(jp)).toEqual([]);
+    await jaShot('07-help');
+    await jp.keyboard.press('Escape');
+
+    await jp.getByTestId('open-export').click();
+    await jp.selectOption('[data-testid="export-format"]', 'coco');
+    await jp.fill('[data-testid="export-dir"]', join(work, 'export-ja'));
+    await jp.getByTestId('export-start').click();
+    await jp.waitForSelector('[data-testid="export-status"][data-state="done"]', { timeout: MAP_TIMEOUT });
+    expect(await untranslated(jp)).toEqual([]);
+    expect(await overflowing(jp)).toEqual([]);
+    await jaShot('06-export');
+    await jp.keyboard.press('Escape');
+
+    await jp.getByTestId('open-training').click();
+    await jp.getByTestId('training-panel').waitFor();
+    expect(await untranslated(jp)).toEqual([]);
+    expect(await overflowing(jp)).toEqual([]);
+    await jaShot('11-training');
+    await jp.keyboard.press('Escape');
+    await jp.getByTestId('training-panel').waitFor({ state: 'detached' });
+
+    // Back to English from the status bar: every string at once, and still English after a reload.
+    await jp.selectOption('[data-testid="language"]', 'en');
+    await jp.waitForFunction(() => document.documentElement.lang === 'en');
+    expect(await jp.getByTestId('status-model').textContent()).toBe('Model: weights');
+    expect(await jp.getByTestId('reviewed-count').textContent()).toMatch(/reviewed$/);
+    await jp.reload();
+    await jp.waitForFunction(() => document.querySelector('[data-testid="status-model"]')?.textContent === 'Model: weights');
+    expect(await jp.evaluate(() => document.documentElement.lang)).toBe('en');
+    await jp.selectOption('[data-testid="language"]', 'ja');
+    await jp.waitForFunction((m) => document.querySelector('[data-testid="status-model"]')?.textContent === m, ja.status.model('weights'));
+
+    // The empty state of a later launch, in Japanese.
+    const empty = await context.newPage();
+    await empty.addInitScript(() => localStorage.removeItem('kizu.lastProject'));
+    await empty.goto(kizu.url);
+    await empty.getByTestId('empty-state').waitFor();
+    expect(await empty.getByTestId('empty-state').textContent()).toContain(ja.empty.body);
+    expect(await untranslated(empty)).toEqual([]);
+    await empty.screenshot({ path: join(SHOTS, 'ja-01-empty-state.png') });
+    await context.close();
   });
 
   it('trains a model with a live curve, cancels it, and switches to what it learnt', async () => {
