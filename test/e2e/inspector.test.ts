@@ -74,7 +74,7 @@ function englishOnly(): string[] {
 async function untranslated(target: Page): Promise<string[]> {
   const text = await target.evaluate(() => {
     const parts = [document.body.innerText];
-    for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
+    for (const el of Array.from(document.querySelectorAll('[title], [aria-label], [placeholder]'))) {
       for (const a of ['title', 'aria-label', 'placeholder']) parts.push(el.getAttribute(a) ?? '');
     }
     return parts.join('\n');
@@ -87,10 +87,10 @@ async function untranslated(target: Page): Promise<string[]> {
 async function overflowing(target: Page): Promise<string[]> {
   return target.evaluate(() => {
     const out: string[] = [];
-    const name = (el: Element) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
-    for (const panel of document.querySelectorAll('.controls, .gallery .head, .toolbar, .status, .dialog')) {
+    const name = (el: Element) => `${el.tagName.toLowerCase()}.${Array.from(el.classList).join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
+    for (const panel of Array.from(document.querySelectorAll('.controls, .gallery .head, .toolbar, .status, .dialog'))) {
       const box = panel.getBoundingClientRect();
-      for (const el of panel.querySelectorAll('*')) {
+      for (const el of Array.from(panel.querySelectorAll('*'))) {
         const r = el.getBoundingClientRect();
         if (r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1)) out.push(`out of its panel: ${name(el)}`);
         if ((el.matches('button, label, h1, h2, .badge, .chip') && el.scrollWidth > el.clientWidth + 1)) out.push(`text clipped: ${name(el)}`);
