@@ -84,7 +84,7 @@ describe('service jobs', () => {
     s.jobs.subscribe((e) => events.push(e));
     const { jobId } = await call(s, 'startTraining', { data, out: join(tmp, 'model'), epochs: 3, batch: 4 });
     const last = await end(s, jobId);
-    expect(seen[0]).toMatchObject({ op: 'train', args: { data, epochs: 3, batch: 4, lr: 0.01, inputSize: 224, defectLabel: 'defect' } });
+    expect(seen[0]).toMatchObject({ op: 'train', args: { data, epochs: 3, batch: 4, lr: 0.001, inputSize: 512, defectLabel: 'defect' } });
     expect(events.find((e) => e.metrics)).toMatchObject({ kind: 'train', done: 3, total: 30, etaSeconds: 81, metrics: { loss: 0.69, accuracy: 0.5 } });
     expect(last).toMatchObject({ state: 'done', result: { modelDir: join(tmp, 'model') } });
   });
