@@ -2,7 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, type InfoRecord } from 'csv-parse/sync';
 import { unreadableImages } from './dataset-images.ts';
-import type { Dataset, DatasetItem, OpenOptions } from './datasets.ts';
+import type { Dataset, DatasetItem, OpenOptions } from './dataset-types.ts';
 import { ProblemLog } from './dataset-problems.ts';
 import { labelMeaning } from './labels.ts';
 
@@ -11,6 +11,7 @@ const COLUMN_NAMES = {
   label: ['label', 'class', 'category'],
   mask: ['mask', 'mask_path', 'maskpath'],
   split: ['split', 'subset'],
+  kind: ['kind', 'defect_kind', 'defect_type', 'defectkind'],
 } as const;
 type Column = keyof typeof COLUMN_NAMES;
 
@@ -32,8 +33,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * A CSV of path,label[,mask] rows (a header naming the columns is optional; split=train|test is
- * read when present). Relative paths are relative to the CSV's folder.
+ * A CSV of path,label[,mask] rows (a header naming the columns is optional; split=train|test and
+ * a defect kind column are read when present). Relative paths are relative to the CSV's folder.
  */
 export async function readCsvDataset(csvPath: string, opts: OpenOptions = {}): Promise<Dataset> {
   const log = new ProblemLog(opts.strict ?? false);
@@ -80,6 +81,8 @@ export async function readCsvDataset(csvPath: string, opts: OpenOptions = {}): P
       if (await exists(maskPath)) item.maskPath = maskPath;
       else log.report(where(row), `mask not found: ${maskPath}; image kept without it`);
     }
+    const kind = cell(row, 'kind');
+    if (kind !== '' && isDefect) item.defectKind = kind;
     const split = cell(row, 'split').toLowerCase();
     if (split === 'train' || split === 'test') item.split = split;
     else if (split !== '') log.report(where(row), `split must be train or test, got '${split}'; image kept without a split`);

@@ -1,26 +1,11 @@
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DAGM_SPLITS, exactMaskName, parseLabelsTxt, weakLabelName, type DagmSplit } from './dagm-layout.ts';
 import { isImageFile, unreadableImages } from './dataset-images.ts';
-import type { Dataset, DatasetItem, OpenOptions } from './datasets.ts';
+import type { Dataset, DatasetItem, OpenOptions } from './dataset-types.ts';
 import { ProblemLog } from './dataset-problems.ts';
+import { dirNames, exists, findName } from './fs-names.ts';
 import { SYNTH_MANIFEST, type SynthManifest } from './synth/generate.ts';
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}
-
-async function dirNames(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
-function findName(names: string[], wanted: string): string | undefined {
-  return names.find((n) => n.toLowerCase() === wanted.toLowerCase());
-}
 
 interface SplitDir { dir: string; split?: DagmSplit; group?: string }
 
@@ -43,7 +28,10 @@ export async function dagmSplitDirs(root: string): Promise<SplitDir[]> {
   await splitsOf(root, /^class\d+$/i.test(basename(root)) ? basename(root) : undefined);
   if (out.length > 0) return out;
   const label = findName(names, 'Label');
-  if (label && (await exists(join(root, label, 'Labels.txt')))) out.push({ dir: root });
+  // A Train or Test folder opened alone keeps its side of the split, so that training on
+  // ClassN/Train and evaluating on ClassN/Test score every test image and no training one.
+  const side = DAGM_SPLITS.find((s) => s.toLowerCase() === basename(root).toLowerCase());
+  if (label && (await exists(join(root, label, 'Labels.txt')))) out.push(side ? { dir: root, split: side } : { dir: root });
   return out;
 }
 

@@ -1,6 +1,6 @@
-import type { DatasetProblem } from './datasets.ts';
+import type { DatasetProblem } from './dataset-types.ts';
 
-/** A dataset entry that was bad while reading in strict mode. */
+/** A dataset entry that was bad while reading in strict mode, or a fault that no reading can skip. */
 export class DatasetError extends Error {
   constructor(readonly problem: DatasetProblem) {
     super(`${problem.where}: ${problem.message}`);

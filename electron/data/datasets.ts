@@ -2,48 +2,22 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readCsvDataset } from './csv-dataset.ts';
 import { dagmSplitDirs, readDagm } from './dagm.ts';
+import { ProblemLog } from './dataset-problems.ts';
+import type { Dataset, DatasetFormat, OpenOptions } from './dataset-types.ts';
 import { readLabelFolders } from './label-folders.ts';
+import { checkMaskSizes } from './mask-sizes.ts';
+import { mvtecCategories, readMvtec } from './mvtec.ts';
+import { isPartFolders, readPartFolders } from './part-folders.ts';
+import { applySeededSplit } from './seeded-split.ts';
 
-export interface DatasetItem {
-  path: string;
-  label: string;
-  isDefect: boolean;
-  /** Ground-truth mask; for DAGM, the weak label (filled ellipse). */
-  maskPath?: string;
-  /** Exact pixel mask, when the dataset has one beside the weak label (Kizu's generator writes it). */
-  exactMaskPath?: string;
-  split?: 'train' | 'test';
-  /** e.g. DAGM ClassN. */
-  group?: string;
-  /** Defect kind of a generated image (scratch, crack, spot, stain, disturbance). */
-  defectKind?: string;
-}
+export type { Dataset, DatasetFormat, DatasetItem, DatasetProblem, OpenOptions } from './dataset-types.ts';
+export { DatasetError } from './dataset-problems.ts';
 
-export interface DatasetProblem {
-  /** file or file:line */
-  where: string;
-  message: string;
-}
-
-export interface Dataset {
-  root: string;
-  items: DatasetItem[];
-  problems: DatasetProblem[];
-}
-
-export interface OpenOptions {
-  /** Which label means "defect" (folders and CSV); other labels then mean OK. */
-  defectLabel?: string;
-  /** Throw a DatasetError on the first bad entry instead of reporting and skipping it. */
-  strict?: boolean;
-  /** Open every image's header to check it is readable (default true). */
-  checkImages?: boolean;
-}
-
-export type DatasetFormat = 'dagm' | 'folders' | 'csv';
-
-/** Which reader a path needs: a file is a CSV; a folder is DAGM if it has the layout, else one folder per label. */
-export async function detectDatasetFormat(path: string): Promise<DatasetFormat> {
+/**
+ * Which reader a path needs: a file is a CSV; a folder is DAGM or MVTec AD if it has that layout,
+ * part folders if every image has a `_label` mask beside it, else one folder per label.
+ */
+export async function detectDatasetFormat(path: string, opts: OpenOptions = {}): Promise<DatasetFormat> {
   let s;
   try {
     s = await stat(path);
@@ -51,21 +25,32 @@ export async function detectDatasetFormat(path: string): Promise<DatasetFormat> 
     throw new Error(`${path}: not found`);
   }
   if (s.isFile()) return 'csv';
-  return (await dagmSplitDirs(path)).length > 0 ? 'dagm' : 'folders';
+  if ((await dagmSplitDirs(path)).length > 0) return 'dagm';
+  if ((await mvtecCategories(path)).length > 0) return 'mvtec';
+  return (await isPartFolders(path, opts)) ? 'parts' : 'folders';
 }
 
-/** Opens a DAGM 2007 folder, a folder per label, or a CSV of path,label[,mask]. */
+const READERS: Record<DatasetFormat, (path: string, opts: OpenOptions) => Promise<Dataset>> = {
+  csv: readCsvDataset, dagm: readDagm, mvtec: readMvtec, parts: readPartFolders, folders: readLabelFolders,
+};
+
+/**
+ * Opens any layout detectDatasetFormat knows, checks its masks' sizes, and gives it a split: the
+ * layout's own, or else a seeded one stratified by kind, the same in `kizu train` and
+ * `kizu evaluate` for the same seed.
+ */
 export async function openDataset(pathOrCsv: string, opts: OpenOptions = {}): Promise<Dataset> {
   const path = resolve(pathOrCsv);
-  const format = await detectDatasetFormat(path);
-  const dataset = format === 'csv' ? await readCsvDataset(path, opts)
-    : format === 'dagm' ? await readDagm(path, opts)
-      : await readLabelFolders(path, opts);
+  const format = await detectDatasetFormat(path, opts);
+  const dataset = await READERS[format](path, opts);
   if (dataset.items.length === 0) {
     const first = dataset.problems[0];
     throw new Error(`${path}: no usable images${first ? ` (first problem: ${first.where}: ${first.message})` : ''}`);
   }
+  const log = new ProblemLog(opts.strict ?? false);
+  await checkMaskSizes(dataset.items, log);
+  dataset.problems.push(...log.problems);
+  dataset.format = format;
+  dataset.split = dataset.items.some((i) => i.split !== undefined) ? { policy: 'layout' } : applySeededSplit(dataset.root, dataset.items, opts.split);
   return dataset;
 }
-
-export { DatasetError } from './dataset-problems.ts';

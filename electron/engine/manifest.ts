@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { datasetSplitSchema } from '../data/seeded-split.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
@@ -42,6 +43,9 @@ export const manifestSchema = z
       dataset: z.string().optional(),
       seed: z.number().int().optional(),
       init: z.string().optional(),
+      // Absent in older manifests. Which train/test split the training data had, so that
+      // `kizu evaluate` re-derives the same one and never scores a training image.
+      datasetSplit: datasetSplitSchema.optional(),
       backend: z.string().optional(),
       notes: z.array(z.string()).default([]),
     }),

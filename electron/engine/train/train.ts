@@ -450,6 +450,7 @@ export async function train(
       createdBy: 'kizu train',
       command: o.command,
       dataset: resolve(o.data),
+      datasetSplit: dataset.split,
       seed: o.seed,
       init: o.init,
       backend: describeBackend(backend),

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { relative, sep } from 'node:path';
+import { z } from 'zod';
+import { hashSeed } from './synth/rng.ts';
+import type { DatasetItem } from './dataset-types.ts';
+
+export const DEFAULT_SPLIT_SEED = 0;
+export const DEFAULT_TEST_FRACTION = 0.2;
+
+/**
+ * Where a dataset's train/test split came from, as a model's manifest records it: 'layout' when
+ * the dataset brings its own (DAGM Train/Test, MVTec train/test, a CSV split column), 'seeded'
+ * when Kizu made one. The digests let `kizu evaluate` prove it re-derived the very split that
+ * `kizu train` used, so it never scores a training image.
+ */
+export const datasetSplitSchema = z.discriminatedUnion('policy', [
+  z.object({ policy: z.literal('layout') }),
+  z.object({
+    policy: z.literal('seeded'),
+    seed: z.number().int().nonnegative(),
+    testFraction: z.number().gt(0).lt(1),
+    stratifiedBy: z.literal('kind'),
+    train: z.number().int().nonnegative(),
+    test: z.number().int().nonnegative(),
+    /** sha256 of every image's relative path and label: which dataset was split. */
+    itemsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+    /** sha256 of the test images' relative paths: what the split made of it. */
+    testDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+]);
+export type DatasetSplitRecord = z.infer<typeof datasetSplitSchema>;
+export type SeededSplitRecord = Extract<DatasetSplitRecord, { policy: 'seeded' }>;
+
+/** Relative to the root with '/' separators, so a copied or moved dataset splits the same. */
+function relativeKey(root: string, path: string): string {
+  return relative(root, path).split(sep).join('/');
+}
+
+function digest(lines: string[]): string {
+  return createHash('sha256').update([...lines].sort().join('\n')).digest('hex');
+}
+
+export function itemsDigest(root: string, items: readonly DatasetItem[]): string {
+  return digest(items.map((i) => `${relativeKey(root, i.path)}\t${i.isDefect ? 1 : 0}`));
+}
+
+/** OK images form one stratum; defective ones one per kind (unnamed kinds together). */
+function stratum(item: DatasetItem): string {
+  return item.isDefect ? `defect:${item.defectKind ?? ''}` : 'ok';
+}
+
+/**
+ * Assigns split to every item: within each stratum, images are ordered by a hash of the seed and
+ * their relative path, and the first round(n * testFraction) go to test (at least one when the
+ * stratum has two or more, so every kind is scored). Ordering by a hash of the path, not by
+ * position, keeps an image's side stable when others are added or listed in another order.
+ */
+export function applySeededSplit(
+  root: string,
+  items: DatasetItem[],
+  opts: { seed?: number; testFraction?: number } = {},
+): SeededSplitRecord {
+  const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
+  const testFraction = opts.testFraction ?? DEFAULT_TEST_FRACTION;
+  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`the test fraction must be between 0 and 1, got ${testFraction}`);
+  const strata = new Map<string, Array<{ item: DatasetItem; key: string; rank: number }>>();
+  for (const item of items) {
+    const key = relativeKey(root, item.path);
+    const s = stratum(item);
+    if (!strata.has(s)) strata.set(s, []);
+    strata.get(s)!.push({ item, key, rank: hashSeed(seed, 'test-split', key) });
+  }
+  for (const members of strata.values()) {
+    members.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const nTest = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * testFraction));
+    members.forEach((m, i) => { m.item.split = i < nTest ? 'test' : 'train'; });
+  }
+  const test = items.filter((i) => i.split === 'test');
+  return {
+    policy: 'seeded', seed, testFraction, stratifiedBy: 'kind',
+    train: items.length - test.length, test: test.length,
+    itemsDigest: itemsDigest(root, items),
+    testDigest: digest(test.map((i) => relativeKey(root, i.path))),
+  };
+}
