@@ -55,8 +55,9 @@ export interface TrainOptions {
   balance: boolean;
   pooling: HeadPooling;
   /**
-   * Share of the run spent on the pretext: OK images only, half of them with a synthetic
-   * defect drawn in, the class-score map supervised by its exact mask. 0 skips it.
+   * Share of the run (of its time with --minutes, else of its steps) spent on the pretext: OK
+   * images only, half of them with a synthetic defect drawn in, the class-score map supervised
+   * by its exact mask. 0 skips it.
    */
   pretextFraction: number;
   /**
@@ -321,9 +322,9 @@ export async function train(
   const okSet = trainSet.filter((t) => !t.isDefect);
   const epochLength = epochOrder(trainSet, 0, o.seed, o.balance).length;
   const stepsPerEpoch = Math.max(1, Math.floor(epochLength / o.batch));
-  // A budgeted run fixes its length from its first steps' pace: once in the pretext (guessing the
-  // fine-tune's pace from its pixels per image), again three steps into the fine-tune; the
-  // plan is checkpointed so a resumed run keeps it.
+  // A budgeted run fixes its length from its steps' pace (PhaseClock): once in the pretext
+  // (guessing the fine-tune's pace from its pixels per image), again early in the fine-tune;
+  // the plan is checkpointed so a resumed run keeps it.
   const saved = (resumed?.state.extra ?? {}) as { totalSteps?: number; pretextSteps?: number; budget?: BudgetStage };
   const hasPretext = o.pretextFraction > 0 && okSet.length > 0;
   let totalSteps = saved.totalSteps ?? o.epochs * stepsPerEpoch;
@@ -358,11 +359,11 @@ export async function train(
   };
 
   /** The step's images and which get a synthetic defect: OK images only in the pretext. */
-  const drawStep = (step: number, pretextSteps: number): { indices: number[]; pastes: boolean[] } => {
-    const inPretext = step < pretextSteps;
+  const drawStep = (step: number, pretext: number): { indices: number[]; pastes: boolean[] } => {
+    const inPretext = step < pretext;
     const indices = inPretext
       ? stepIndices(okSet, false, step, o.batch, hashSeed(o.seed, 'pretext'))
-      : stepIndices(trainSet, o.balance, step - pretextSteps, o.batch, o.seed);
+      : stepIndices(trainSet, o.balance, step - pretext, o.batch, o.seed);
     const rng = new Rng(hashSeed(o.seed, 'paste', step));
     const pastes = indices.map((i) => !labelled[i].isDefect && rng.chance(inPretext ? 0.5 : o.pasteRate));
     return { indices, pastes };
