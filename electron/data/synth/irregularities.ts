@@ -5,7 +5,9 @@ import { bezier, newStroke, stampBlob, stampPath, type Box, type Stroke } from '
 /**
  * Harmless irregularities that clean surfaces carry too: specks of dust far below the smallest
  * defect size, and now and then a short curled fibre. Drawn on every image, defective or not,
- * so neither their presence nor their count says anything about the label.
+ * so neither their presence nor their count says anything about the label. Specks stay fainter
+ * than the faintest line defects: dust that outshone a scratch would teach a model that the
+ * brightest dot is the defect, which real surfaces (DAGM's among them) do not.
  */
 export function addIrregularities(texture: Field, size: number, scale: number, fine: number, rng: Rng): void {
   const mark = newStroke(size);
@@ -15,7 +17,7 @@ export function addIrregularities(texture: Field, size: number, scale: number, f
       cx: rng.uniform(4, size - 4), cy: rng.uniform(4, size - 4), radius: rng.uniform(0.7, 1.8) * scale,
       aspect: rng.uniform(1, 1.5), angle: rng.uniform(0, Math.PI), edge: scale, harmonics: [],
     });
-    addAndClear(texture, size, mark, box, rng.sign() * rng.uniform(2, 5) * fine);
+    addAndClear(texture, size, mark, box, rng.sign() * rng.uniform(1, 2.2) * fine);
   }
   if (rng.chance(0.35)) {
     const length = rng.uniform(12, 40) * scale, angle = rng.uniform(0, Math.PI * 2);
