@@ -11,9 +11,10 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--data <dataset>', 'a dataset with a test split and masks (e.g. from make-dataset)')
     .option('--model <dir>', 'Kizu model directory', defaultModelDir())
     .option('--defect-label <name>', 'which label means defect', 'defect')
+    .option('--ok-label <name>', 'folder layouts: which folder holds the OK images (default: ok, good or normal)')
     .option('--limit <n>', 'evaluate at most N test images', positiveInt('--limit'))
     .option('--json', 'print one JSON object instead of Markdown')
-    .action(async (opts: { data: string; model: string; defectLabel: string; limit?: number; json?: boolean }) => {
+    .action(async (opts: { data: string; model: string; defectLabel: string; okLabel?: string; limit?: number; json?: boolean }) => {
       let bar: Progress | undefined;
       const report = await evaluate(opts, (done, total, what) => {
         bar ??= terminalProgress(total, 'evaluate');

@@ -14,6 +14,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <dataset>', 'a DAGM-layout folder, a folder per label, or a CSV of path,label')
     .requiredOption('--out <dir>', 'model directory to write (checkpoints and train-log.jsonl go there too)')
     .option('--defect-label <name>', 'which label means defect', d.defectLabel)
+    .option('--ok-label <name>', 'folder layouts: which folder holds the OK images (default: ok, good or normal); every other folder is a defect kind')
     .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
     .option('--batch <n>', 'images per optimiser step', positiveInt('--batch'), d.batch)
     .option('--micro-batch <n>', 'images per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)

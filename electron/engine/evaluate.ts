@@ -1,4 +1,6 @@
 import { openDataset, type DatasetItem } from '../data/datasets.ts';
+import type { Dataset } from '../data/dataset-types.ts';
+import type { DatasetSplitRecord } from '../data/seeded-split.ts';
 import { readImage } from '../data/image-io.ts';
 import { auroc, emptyCounts, iouDefect, miou, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
 import { initBackend, describeBackend } from './backend.ts';
@@ -24,6 +26,29 @@ export interface LocalisationScore {
   pixelAuroc: number;
 }
 
+/** Figures for one defect kind: its images against every OK test image. */
+export interface KindScore {
+  kind: string;
+  /** Defective test images of this kind. */
+  images: number;
+  /** Image AUROC of this kind's images against all OK test images. */
+  imageAuroc: number;
+  /** Pixel AUROC on this kind's images that have a mask, per method and map (NaN when none has one). */
+  pixelAuroc: Array<{ method: CamMethod; map: EvalMap; pixelAuroc: number }>;
+}
+
+/**
+ * Whether the test split is the one the model was not trained on. 'layout': the dataset brings
+ * its own split. 'seeded': Kizu's split, re-derived from the seed in the model's manifest;
+ * sameDataset says whether this is the very image list the model was trained on (false for
+ * another or a changed dataset, where the per-path split still keeps earlier training images
+ * out of test). 'unknown': an older manifest that did not record it.
+ */
+export type SplitCheck =
+  | { policy: 'layout' }
+  | { policy: 'seeded'; seed: number; testFraction: number; sameDataset: boolean }
+  | { policy: 'unknown' };
+
 export interface EvaluationReport {
   model: string;
   dataset: string;
@@ -41,6 +66,9 @@ export interface EvaluationReport {
     truth: 'exact masks' | 'weak labels';
     scores: LocalisationScore[];
   };
+  /** Per defect kind, where the dataset names kinds (folders, a CSV column, the generator's manifest). */
+  kinds: KindScore[];
+  split: SplitCheck;
   imagesPerSecond: number;
   seconds: number;
 }
@@ -99,13 +127,36 @@ function mapOf(result: Explanation, method: CamMethod, map: EvalMap): Float32Arr
 }
 
 /**
+ * Opens the dataset with the split the model was trained with. A seeded split is re-derived
+ * from the manifest's seed and fraction; when the image list is the one training saw, its test
+ * images must come out the same, or the model would be scored on its own training images.
+ */
+async function openWithTrainingSplit(data: string, labels: { defectLabel: string; okLabel?: string }, trained: DatasetSplitRecord | undefined): Promise<{ dataset: Dataset; split: SplitCheck }> {
+  const split = trained?.policy === 'seeded' ? { seed: trained.seed, testFraction: trained.testFraction } : undefined;
+  const dataset = await openDataset(data, { ...labels, split });
+  const made = dataset.split;
+  if (made?.policy !== 'seeded') return { dataset, split: { policy: made ? 'layout' : 'unknown' } };
+  if (!trained) return { dataset, split: { policy: 'unknown' } };
+  const sameDataset = trained.policy === 'seeded' && made.itemsDigest === trained.itemsDigest;
+  if (sameDataset && trained.policy === 'seeded' && made.testDigest !== trained.testDigest) {
+    throw new Error(`${data}: the test split re-derived from seed ${trained.seed} differs from the one recorded when the model was trained; evaluating would score training images`);
+  }
+  return { dataset, split: { policy: 'seeded', seed: made.seed, testFraction: made.testFraction, sameDataset } };
+}
+
+/** Defect kinds in order of first appearance; empty when the dataset names none. */
+function kindsOf(items: readonly DatasetItem[]): string[] {
+  return [...new Set(items.flatMap((i) => (i.isDefect && i.defectKind !== undefined ? [i.defectKind] : [])))];
+}
+
+/**
  * Classification on the test split, then localisation on its defective images for every
  * method x layer: mIoU and IoU(defect) at 0.5 and at the threshold chosen on the validation
  * split (the training images held out by the same seeded split; never the test split), and
  * pixel AUROC.
  */
 export async function evaluate(
-  opts: { data: string; model: string; defectLabel?: string; valFraction?: number; limit?: number },
+  opts: { data: string; model: string; defectLabel?: string; okLabel?: string; valFraction?: number; limit?: number },
   onProgress?: (done: number, total: number, what: string) => void,
 ): Promise<EvaluationReport> {
   const started = Date.now();
@@ -113,7 +164,7 @@ export async function evaluate(
   const model = await loadModel(opts.model);
   const explainer = Explainer.fromModel(model);
   model.net.dispose();
-  const dataset = await openDataset(opts.data, { defectLabel: opts.defectLabel ?? 'defect' });
+  const { dataset, split } = await openWithTrainingSplit(opts.data, { defectLabel: opts.defectLabel ?? 'defect', okLabel: opts.okLabel }, model.manifest.provenance.datasetSplit);
   const hasSplits = dataset.items.some((i) => i.split === 'test');
   const test = (hasSplits ? dataset.items.filter((i) => i.split === 'test') : dataset.items).slice(0, opts.limit);
   const trainItems = hasSplits ? dataset.items.filter((i) => i.split !== 'test') : [];
@@ -160,6 +211,8 @@ export async function evaluate(
     const fixedCounts = keys.map(() => emptyCounts());
     const tunedCounts: SegmentationCounts[] = keys.map(() => emptyCounts());
     const rocs = keys.map(() => new PixelRoc());
+    const kinds = kindsOf(test);
+    const kindRocs = new Map(kinds.map((kind) => [kind, keys.map(() => new PixelRoc())]));
     for (const item of defective) {
       const image = await readImage(item.path);
       const t = truthPath(item)!;
@@ -172,6 +225,7 @@ export async function evaluate(
         const th = tunedThreshold[k];
         if (th !== null) segmentationCounts(binarise(m, th), mask, tunedCounts[k]);
         rocs[k].add(m, mask);
+        if (item.defectKind !== undefined) kindRocs.get(item.defectKind)?.[k].add(m, mask);
       });
       tick(item.path);
     }
@@ -198,6 +252,16 @@ export async function evaluate(
           pixelAuroc: rocs[k].auroc(),
         })),
       },
+      kinds: kinds.map((kind) => {
+        const mine = test.map((item) => item.isDefect ? item.defectKind === kind : true);
+        return {
+          kind,
+          images: test.filter((i) => i.isDefect && i.defectKind === kind).length,
+          imageAuroc: auroc(probs.filter((_, i) => mine[i]), truth.filter((_, i) => mine[i])),
+          pixelAuroc: keys.map(({ method, map }, k) => ({ method, map, pixelAuroc: kindRocs.get(kind)![k].auroc() })),
+        };
+      }),
+      split,
       imagesPerSecond: test.length / Math.max(1e-9, classifySeconds),
       seconds: (Date.now() - started) / 1000,
     };
@@ -207,6 +271,14 @@ export async function evaluate(
 }
 
 const METHOD_NAMES: Record<CamMethod, string> = { layercam: 'LayerCAM', gradcam: 'Grad-CAM', gradcampp: 'Grad-CAM++' };
+
+function splitLine(s: SplitCheck): string {
+  if (s.policy === 'layout') return 'Split: the dataset\'s own train/test split.';
+  if (s.policy === 'unknown') return 'Split: the model\'s manifest does not record its training split; the test split may hold images it was trained on.';
+  return s.sameDataset
+    ? `Split: seeded (seed ${s.seed}, ${s.testFraction} for test), the same test images as when the model was trained.`
+    : `Split: seeded (seed ${s.seed}, ${s.testFraction} for test) on a dataset other than the one the model was trained on.`;
+}
 
 /** The report as Markdown: a classification line and a paper-style localisation table. */
 export function formatEvaluation(r: EvaluationReport): string {
@@ -224,5 +296,15 @@ export function formatEvaluation(r: EvaluationReport): string {
     ...r.localisation.scores.map((s) =>
       `| ${METHOD_NAMES[s.method]} | ${s.map} | ${pct(s.fixed.miou)} | ${pct(s.fixed.iouDefect)} | ${s.tuned ? s.tuned.threshold.toFixed(2) : '-'} | ${s.tuned ? pct(s.tuned.miou) : '-'} | ${s.tuned ? pct(s.tuned.iouDefect) : '-'} | ${s.pixelAuroc.toFixed(4)} |`),
   ];
+  if (r.kinds.length > 0) {
+    lines.push('', 'Per defect kind (image AUROC against every OK test image; LayerCAM pixel AUROC per map):', '',
+      `| kind | images | image AUROC | ${EVAL_MAPS.map((m) => `LayerCAM ${m}`).join(' | ')} |`,
+      `| --- | --- | --- | ${EVAL_MAPS.map(() => '---').join(' | ')} |`,
+      ...r.kinds.map((k) => {
+        const px = EVAL_MAPS.map((map) => k.pixelAuroc.find((p) => p.method === 'layercam' && p.map === map)!.pixelAuroc);
+        return `| ${k.kind} | ${k.images} | ${k.imageAuroc.toFixed(4)} | ${px.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4))).join(' | ')} |`;
+      }));
+  }
+  lines.push('', splitLine(r.split));
   return lines.join('\n');
 }

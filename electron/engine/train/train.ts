@@ -25,6 +25,8 @@ import type { MicroBatchPlan, ShardConfig } from './shard.ts';
 export interface TrainOptions {
   data: string;
   defectLabel: string;
+  /** Folder layouts: which folder holds the OK images; every other folder is then a defect kind. */
+  okLabel?: string;
   out: string;
   epochs: number;
   /** Images per optimiser step (the effective batch). */
@@ -203,7 +205,7 @@ async function pixelStatistics(paths: string[], channels: 1 | 3): Promise<{ mean
 
 function fingerprint(o: TrainOptions & { width: number }, dataset: string): string {
   return JSON.stringify({
-    dataset, defectLabel: o.defectLabel, epochs: o.epochs, batch: o.batch, microBatch: o.microBatch, lr: o.lr, optimizer: o.optimizer,
+    dataset, defectLabel: o.defectLabel, okLabel: o.okLabel, epochs: o.epochs, batch: o.batch, microBatch: o.microBatch, lr: o.lr, optimizer: o.optimizer,
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
@@ -271,7 +273,7 @@ export async function train(
   const backend = await initBackend();
   if (o.batch % o.microBatch !== 0) throw new Error(`--batch (${o.batch}) must be a multiple of --micro-batch (${o.microBatch})`);
 
-  const dataset = await openDataset(o.data, { defectLabel: o.defectLabel });
+  const dataset = await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
   const usable: DatasetItem[] = dataset.items.filter((i) => i.split !== 'test');
   if (usable.length === 0) throw new Error(`${o.data}: no training images found`);
   const paths = usable.map((i) => i.path);

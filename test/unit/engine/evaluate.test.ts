@@ -1,0 +1,121 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDataset } from '../../../electron/data/datasets.ts';
+import { generateDataset } from '../../../electron/data/synth/generate.ts';
+import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
+import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
+import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
+import { saveModelDir } from '../../../electron/engine/model-dir.ts';
+import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
+
+// A generated set re-laid out as MVTec AD and as a folder per kind, scored by a seeded tiny
+// network: what is checked is the bookkeeping (kinds, splits), not how good the network is.
+
+let root: string;
+let generated: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kizu-evaluate-'));
+  generated = join(root, 'generated');
+  await generateDataset({ out: generated, classes: 1, trainClean: 4, trainDefect: 10, testClean: 6, testDefect: 12, size: 64, seed: 12 });
+});
+afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+
+async function modelDir(dir: string, datasetSplit?: Manifest['provenance']['datasetSplit']): Promise<string> {
+  const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 8, blocks: [1, 1, 1, 1] });
+  const net = initialiseResNet(spec, 3);
+  await saveModelDir(dir, {
+    format: 'kizu-model', schemaVersion: MANIFEST_SCHEMA_VERSION, name: 'seeded tiny',
+    architecture: { name: 'resnet50', width: 8, blocks: [1, 1, 1, 1] },
+    classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1,
+    inputSize: { policy: 'fixed', height: 64, width: 64 },
+    normalization: { mean: [0.5], std: [0.25] },
+    weights: { file: 'weights.safetensors', dtype: 'float32' },
+    provenance: { createdAt: new Date(0).toISOString(), createdBy: 'evaluate.test', seed: 1, datasetSplit, notes: [] },
+    metrics: {},
+  }, net);
+  net.dispose();
+  return dir;
+}
+
+/** The generated test images as MVTec AD lays them out: test/<kind>/ with ground_truth/<kind>/<stem>_mask.png. */
+async function asMvtec(out: string): Promise<void> {
+  const ds = await openDataset(generated);
+  for (const item of ds.items) {
+    const stem = basename(item.path, extname(item.path));
+    const folder = item.isDefect ? item.defectKind! : 'good';
+    const dir = join(out, item.split === 'test' ? 'test' : 'train', folder);
+    if (item.isDefect && item.split !== 'test') continue;
+    await mkdir(dir, { recursive: true });
+    await copyFile(item.path, join(dir, `${stem}.png`));
+    if (item.isDefect) {
+      await mkdir(join(out, 'ground_truth', folder), { recursive: true });
+      await copyFile(item.exactMaskPath!, join(out, 'ground_truth', folder, `${stem}_mask.png`));
+    }
+  }
+}
+
+/** All generated images in a folder per kind (OK in `clean`), masks beside them: a layout without a split. */
+async function asKindFolders(out: string): Promise<void> {
+  const ds = await openDataset(generated);
+  for (const item of ds.items) {
+    const stem = `${item.split}-${basename(item.path, extname(item.path))}`;
+    const dir = join(out, item.isDefect ? item.defectKind! : 'clean');
+    await mkdir(dir, { recursive: true });
+    await copyFile(item.path, join(dir, `${stem}.png`));
+    if (item.isDefect) await copyFile(item.exactMaskPath!, join(dir, `${stem}_mask.png`));
+  }
+}
+
+describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
+  it('reports image and pixel AUROC for every kind of an MVTec-layout tree, and the overall image AUROC is their weighted mean', async () => {
+    const tree = join(root, 'mvtec');
+    await asMvtec(tree);
+    const report = await evaluate({ data: tree, model: await modelDir(join(root, 'model-mvtec')) });
+    const test = (await openDataset(tree)).items.filter((i) => i.split === 'test');
+    const kinds = [...new Set(test.filter((i) => i.isDefect).map((i) => i.defectKind!))];
+    expect(kinds.length).toBeGreaterThan(1);
+    expect(report.kinds.map((k) => k.kind).sort()).toEqual([...kinds].sort());
+    let weighted = 0;
+    for (const k of report.kinds) {
+      expect(k.images).toBe(test.filter((i) => i.defectKind === k.kind).length);
+      expect(k.imageAuroc).toBeGreaterThanOrEqual(0);
+      expect(k.imageAuroc).toBeLessThanOrEqual(1);
+      expect(k.pixelAuroc).toHaveLength(report.localisation.scores.length);
+      for (const p of k.pixelAuroc) expect(p.pixelAuroc).toBeGreaterThanOrEqual(0);
+      weighted += k.images * k.imageAuroc;
+    }
+    // AUROC averages over (defect, OK) pairs, and the defect images split into kinds exactly.
+    expect(weighted / report.kinds.reduce((n, k) => n + k.images, 0)).toBeCloseTo(report.classification.auroc, 10);
+    expect(report.split).toEqual({ policy: 'layout' });
+    const table = formatEvaluation(report);
+    for (const kind of kinds) expect(table).toContain(`| ${kind} |`);
+  });
+
+  it('re-derives the seeded split recorded in the model, and refuses a split that would score training images', async () => {
+    const tree = join(root, 'kinds');
+    await asKindFolders(tree);
+    const opened = await openDataset(tree, { okLabel: 'clean', split: { seed: 5, testFraction: 0.5 } });
+    const recorded = opened.split!;
+    expect(recorded.policy).toBe('seeded');
+    const model = await modelDir(join(root, 'model-kinds'), recorded);
+
+    const report = await evaluate({ data: tree, model, okLabel: 'clean' });
+    expect(report.split).toEqual({ policy: 'seeded', seed: 5, testFraction: 0.5, sameDataset: true });
+    expect(report.classification.images).toBe(opened.items.filter((i) => i.split === 'test').length);
+    expect(report.kinds.length).toBeGreaterThan(0);
+
+    const manifestPath = join(model, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+    const tampered = { ...manifest, provenance: { ...manifest.provenance, datasetSplit: { ...recorded, testDigest: '0'.repeat(64) } } };
+    await writeFile(manifestPath, JSON.stringify(tampered));
+    await expect(evaluate({ data: tree, model, okLabel: 'clean' })).rejects.toThrow(/score training images/);
+
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    await copyFile(opened.items.find((i) => !i.isDefect)!.path, join(tree, 'clean', 'added.png'));
+    const changed = await evaluate({ data: tree, model, okLabel: 'clean' });
+    expect(changed.split).toMatchObject({ policy: 'seeded', sameDataset: false });
+    expect(formatEvaluation(changed)).toContain('other than the one the model was trained on');
+  });
+});
