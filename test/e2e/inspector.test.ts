@@ -436,7 +436,11 @@ describe('the inspector in Chromium against the real engine', () => {
     await page.getByTestId('open-training').click();
     await page.fill('#train-data', dataset);
     await page.fill('#train-out', join(work, 'trained'));
+    expect(await page.getByTestId('training-estimate').textContent()).toMatch(/^Ends by \d\d:\d\d:\d\d: .* 45 min/);
+    await page.selectOption('#train-length', 'epochs');
     await page.fill('#train-epochs', '3');
+    expect(await page.getByTestId('training-estimate').textContent()).toMatch(/time left shows/);
+    await page.locator('[data-testid="training-advanced"] summary').click();
     await page.fill('#train-batch', '4');
     await page.fill('#train-size', '32');
     await page.getByTestId('training-start').click();

@@ -7,10 +7,14 @@ import { useJobsStore } from './jobs.ts';
 import { useModelStore } from './model.ts';
 import { messageOf, useNoticesStore } from './notices.ts';
 
-export type TrainingForm = Omit<TrainingParams, 'init'> & { init: string };
+/** `length`: end within `minutes` (the trainer plans its schedule to fit) or after `epochs`. */
+export type TrainingForm = Omit<TrainingParams, 'init' | 'minutes'> & { init: string; length: 'minutes' | 'epochs'; minutes: number };
+
+/** An operator's shift has room for this; on a 2-core workstation it trains the default recipe to a usable model. */
+export const DEFAULT_MINUTES = 45;
 
 const DEFAULT_FORM: TrainingForm = {
-  data: '', out: '', defectLabel: 'defect', epochs: 15, batch: 16, lr: 0.001, inputSize: 512, init: '', seed: 0,
+  data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15, batch: 16, lr: 0.001, inputSize: 512, init: '', seed: 0,
 };
 
 /** The training panel: parameters, the running job with its curve, cancel, and the switch to its model. */
@@ -44,9 +48,11 @@ export const useTrainingStore = defineStore('training', () => {
   async function start(): Promise<boolean> {
     if (!canStart.value) return false;
     starting.value = true;
-    const { init, ...rest } = form.value;
+    const { init, length, minutes, ...rest } = form.value;
     try {
-      const handle = await api().startTraining({ ...rest, data: rest.data.trim(), out: rest.out.trim(), ...(init.trim() ? { init: init.trim() } : {}) });
+      const handle = await api().startTraining({
+        ...rest, data: rest.data.trim(), out: rest.out.trim(), ...(init.trim() ? { init: init.trim() } : {}), ...(length === 'minutes' ? { minutes } : {}),
+      });
       jobId.value = handle.jobId;
       return true;
     } catch (err) {

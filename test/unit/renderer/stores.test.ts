@@ -268,8 +268,10 @@ describe('jobs and training stores', () => {
     training.form.data = '/data/train';
     training.form.out = '/models/new';
     expect(await training.start()).toBe(true);
-    expect(fake.calls.startTraining![0]).toMatchObject({ data: '/data/train', out: '/models/new', epochs: 15 });
+    // A time budget by default: an operator has a shift, not a number of epochs.
+    expect(fake.calls.startTraining![0]).toMatchObject({ data: '/data/train', out: '/models/new', minutes: 45 });
     expect(fake.calls.startTraining![0]).not.toHaveProperty('init');
+    expect(fake.calls.startTraining![0]).not.toHaveProperty('length');
     const base = { jobId: 'train-1', kind: 'train' as const, total: 10, etaSeconds: 30, message: '' };
     for (let step = 1; step <= 3; step++) {
       fake.emit({ ...base, state: 'running', done: step, metrics: { step, epoch: 1, loss: 1 / step, accuracy: step / 4, lr: 0.01, imagesPerSecond: 5 } });
