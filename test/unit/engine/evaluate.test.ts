@@ -9,6 +9,7 @@ import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
 import { saveModelDir } from '../../../electron/engine/model-dir.ts';
 import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
+import { writeMvtecTree } from '../../fixtures/make-mvtec-tree.ts';
 
 // A generated set re-laid out as MVTec AD and as a folder per kind, scored by a seeded tiny
 // network: what is checked is the bookkeeping (kinds, splits), not how good the network is.
@@ -39,23 +40,6 @@ async function modelDir(dir: string, datasetSplit?: Manifest['provenance']['data
   return dir;
 }
 
-/** The generated test images as MVTec AD lays them out: test/<kind>/ with ground_truth/<kind>/<stem>_mask.png. */
-async function asMvtec(out: string): Promise<void> {
-  const ds = await openDataset(generated);
-  for (const item of ds.items) {
-    const stem = basename(item.path, extname(item.path));
-    const folder = item.isDefect ? item.defectKind! : 'good';
-    const dir = join(out, item.split === 'test' ? 'test' : 'train', folder);
-    if (item.isDefect && item.split !== 'test') continue;
-    await mkdir(dir, { recursive: true });
-    await copyFile(item.path, join(dir, `${stem}.png`));
-    if (item.isDefect) {
-      await mkdir(join(out, 'ground_truth', folder), { recursive: true });
-      await copyFile(item.exactMaskPath!, join(out, 'ground_truth', folder, `${stem}_mask.png`));
-    }
-  }
-}
-
 /** All generated images in a folder per kind (OK in `clean`), masks beside them: a layout without a split. */
 async function asKindFolders(out: string): Promise<void> {
   const ds = await openDataset(generated);
@@ -71,7 +55,7 @@ async function asKindFolders(out: string): Promise<void> {
 describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
   it('reports image and pixel AUROC for every kind of an MVTec-layout tree, and the overall image AUROC is their weighted mean', async () => {
     const tree = join(root, 'mvtec');
-    await asMvtec(tree);
+    await writeMvtecTree(generated, tree);
     const report = await evaluate({ data: tree, model: await modelDir(join(root, 'model-mvtec')) });
     const test = (await openDataset(tree)).items.filter((i) => i.split === 'test');
     const kinds = [...new Set(test.filter((i) => i.isDefect).map((i) => i.defectKind!))];
