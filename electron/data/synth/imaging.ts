@@ -33,8 +33,9 @@ export interface Exposure {
 
 export function drawExposure(rng: Rng): Exposure {
   const level = rng.uniform(0.3, 0.65);
-  // Three texture stds either way stay inside the sensor's range: clipping would erase defects.
-  const contrast = Math.min(rng.uniform(0.05, 0.13), (Math.min(level, 1 - level) - 0.04) / 3);
+  // Eight texture stds either way stay inside the sensor's range: a line defect stands up to
+  // about five beyond the texture, and clipping would flatten it.
+  const contrast = Math.min(rng.uniform(0.05, 0.13), (Math.min(level, 1 - level) - 0.04) / 8);
   return {
     level, contrast, noise: rng.uniform(0.003, 0.018),
     rowNoise: rng.chance(0.4) ? rng.uniform(0.001, 0.004) : 0, gradient: rng.uniform(-0.3, 0.3),
