@@ -7,6 +7,7 @@ import { createKizuService } from './service/kizu-service.ts';
 import { demoDirIn, pickModelPath } from './service/startup.ts';
 import { rendererResponse } from './shell/app-protocol.ts';
 import { menuTemplate } from './shell/menu.ts';
+import { menuStrings } from './shell/menu-strings.ts';
 import { modelsDir } from './shell/resources.ts';
 import { createShellActions } from './shell/shell-actions.ts';
 import { APP_URL, denyPermissions, guardWebContents, mainWindowOptions } from './shell/window.ts';
@@ -51,7 +52,8 @@ async function start(): Promise<void> {
   });
   const unregister = registerIpcHandlers(ipcMain, service.handlers, { onDrop: (paths) => actions.openDropped(paths), log: (line) => console.error(line) });
   const unforward = forwardJobEvents(service.jobs, window.webContents);
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(actions, process.platform === 'darwin')));
+  // The system language, which the renderer also starts in; its in-app switch does not reach the native menus.
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(actions, process.platform === 'darwin', menuStrings(app.getLocale()))));
   window.once('ready-to-show', () => window.show());
   window.on('closed', () => {
     unforward();

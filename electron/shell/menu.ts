@@ -1,5 +1,6 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { MapLayer } from '../api.ts';
+import { menuStrings, type MenuStrings } from './menu-strings.ts';
 
 /** What the menu items do; the ones that open dialogs return their promise (the menu ignores it). */
 export interface MenuActions {
@@ -17,45 +18,45 @@ export interface MenuActions {
  * (`registerAccelerator: false`): the renderer owns them, and a registered "2" would be
  * taken from every text field.
  */
-export function menuTemplate(actions: MenuActions, isMac: boolean): MenuItemConstructorOptions[] {
+export function menuTemplate(actions: MenuActions, isMac: boolean, s: MenuStrings = menuStrings('en')): MenuItemConstructorOptions[] {
   const shownOnly = (accelerator: string) => ({ accelerator, registerAccelerator: false });
   const layer = (label: string, value: MapLayer, key: string): MenuItemConstructorOptions => ({ label, ...shownOnly(key), click: () => actions.showLayer(value) });
   const template: MenuItemConstructorOptions[] = [
     {
-      label: '&File',
+      label: s.file,
       submenu: [
-        { label: 'Open &Folder…', accelerator: 'CmdOrCtrl+O', click: () => actions.openFolder() },
-        { label: 'Open &Images…', accelerator: 'CmdOrCtrl+Shift+O', click: () => actions.openImages() },
+        { label: s.openFolder, accelerator: 'CmdOrCtrl+O', click: () => actions.openFolder() },
+        { label: s.openImages, accelerator: 'CmdOrCtrl+Shift+O', click: () => actions.openImages() },
         { type: 'separator' },
-        { label: '&Export Annotations…', accelerator: 'CmdOrCtrl+E', click: () => actions.exportAnnotations() },
+        { label: s.exportAnnotations, accelerator: 'CmdOrCtrl+E', click: () => actions.exportAnnotations() },
         { type: 'separator' },
-        { label: '&Quit', role: 'quit' },
+        { label: s.quit, role: 'quit' },
       ],
     },
     {
-      label: '&Edit',
+      label: s.edit,
       // Text editing only: Ctrl+Z in the viewer is the mask's undo, which the renderer handles.
       submenu: [{ role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
     },
     {
-      label: '&View',
+      label: s.view,
       submenu: [
-        layer('Layer &2', 'layer2', '2'),
-        layer('Layer &3', 'layer3', '3'),
-        layer('Layer &4', 'layer4', '4'),
-        layer('&Fused', 'fused', 'F'),
+        layer(s.layer(2), 'layer2', '2'),
+        layer(s.layer(3), 'layer3', '3'),
+        layer(s.layer(4), 'layer4', '4'),
+        layer(s.fused, 'fused', 'F'),
         { type: 'separator' },
-        { label: 'Zoom &In', accelerator: 'CmdOrCtrl+=', click: () => actions.zoom('in') },
-        { label: 'Zoom &Out', accelerator: 'CmdOrCtrl+-', click: () => actions.zoom('out') },
-        { label: 'Zoom to &Fit', accelerator: 'CmdOrCtrl+0', click: () => actions.zoom('fit') },
+        { label: s.zoomIn, accelerator: 'CmdOrCtrl+=', click: () => actions.zoom('in') },
+        { label: s.zoomOut, accelerator: 'CmdOrCtrl+-', click: () => actions.zoom('out') },
+        { label: s.zoomFit, accelerator: 'CmdOrCtrl+0', click: () => actions.zoom('fit') },
       ],
     },
     {
-      label: '&Help',
+      label: s.help,
       submenu: [
-        { label: '&Keyboard Shortcuts', ...shownOnly('?'), click: () => actions.showShortcuts() },
+        { label: s.shortcuts, ...shownOnly('?'), click: () => actions.showShortcuts() },
         { type: 'separator' },
-        { label: '&About Kizu', click: () => actions.showAbout() },
+        { label: s.about, click: () => actions.showAbout() },
       ],
     },
   ];

@@ -7,6 +7,7 @@ import type { AppCommand, KizuHandlers, ProjectInfo } from '../../../electron/ap
 import { rendererResponse } from '../../../electron/shell/app-protocol.ts';
 import { findElectronBinary } from '../../../electron/shell/electron-binary.ts';
 import { menuTemplate, type MenuActions } from '../../../electron/shell/menu.ts';
+import { menuStrings } from '../../../electron/shell/menu-strings.ts';
 import { createShellActions } from '../../../electron/shell/shell-actions.ts';
 import { APP_URL, denyPermissions, guardWebContents, mainWindowOptions } from '../../../electron/shell/window.ts';
 
@@ -119,6 +120,17 @@ describe('menus', () => {
     }
     const edit = template[1].submenu as MenuItemConstructorOptions[];
     expect(edit.map((i) => i.role)).not.toContain('undo');
+  });
+
+  it('speaks Japanese when the system does, with the same shortcuts and actions', () => {
+    const a = actions();
+    const ja = menuTemplate(a, false, menuStrings('ja-JP'));
+    expect(ja.map((m) => m.label)).toEqual(['ファイル(&F)', '編集(&E)', '表示(&V)', 'ヘルプ(&H)']);
+    expect(find(ja, 'フォルダーを開く(F)…').accelerator).toBe('CmdOrCtrl+O');
+    click(find(ja, 'レイヤー 3(3)'));
+    expect(a.showLayer).toHaveBeenCalledWith('layer3');
+    expect(find(ja, '統合(F)')).toMatchObject({ accelerator: 'F', registerAccelerator: false });
+    expect(menuTemplate(a, false, menuStrings('en-US')).map((m) => m.label)).toEqual(['&File', '&Edit', '&View', '&Help']);
   });
 
   it('adds the application menu on macOS', () => {
