@@ -135,10 +135,10 @@ async function openWithTrainingSplit(data: string, labels: { defectLabel: string
   const split = trained?.policy === 'seeded' ? { seed: trained.seed, testFraction: trained.testFraction } : undefined;
   const dataset = await openDataset(data, { ...labels, split });
   const made = dataset.split;
-  if (made?.policy !== 'seeded') return { dataset, split: { policy: made ? 'layout' : 'unknown' } };
+  if (made?.policy !== 'seeded') return { dataset, split: { policy: 'layout' } };
   if (!trained) return { dataset, split: { policy: 'unknown' } };
   const sameDataset = trained.policy === 'seeded' && made.itemsDigest === trained.itemsDigest;
-  if (sameDataset && trained.policy === 'seeded' && made.testDigest !== trained.testDigest) {
+  if (sameDataset && made.testDigest !== trained.testDigest) {
     throw new Error(`${data}: the test split re-derived from seed ${trained.seed} differs from the one recorded when the model was trained; evaluating would score training images`);
   }
   return { dataset, split: { policy: 'seeded', seed: made.seed, testFraction: made.testFraction, sameDataset } };

@@ -11,7 +11,7 @@ import { messageOf, useNoticesStore } from './notices.ts';
 export type TrainingForm = Omit<TrainingParams, 'init' | 'minutes'> & { init: string; length: 'minutes' | 'epochs'; minutes: number };
 
 /** An operator's shift has room for this; on a 2-core workstation it trains the default recipe to a usable model. */
-export const DEFAULT_MINUTES = 45;
+const DEFAULT_MINUTES = 45;
 
 const DEFAULT_FORM: TrainingForm = {
   data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15, batch: 16, lr: 0.001, inputSize: 512, init: '', seed: 0,

@@ -70,6 +70,7 @@ const electron = vi.hoisted(() => {
       getAppPath: () => record.appPath,
       getPath: () => record.appPath,
       getVersion: () => '0.0.0-test',
+      getLocale: () => 'en-US',
       setAboutPanelOptions: () => undefined,
       showAboutPanel: () => undefined,
       quit: () => undefined,
