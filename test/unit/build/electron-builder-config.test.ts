@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -186,13 +186,7 @@ describe('what `npm run dist` needs besides the build', () => {
     expect(await checkDistInputs(root)).toEqual([]);
   });
 
-  it('in this repository: every extra resource exists, or the dist check names it (the default model is still being trained)', async () => {
-    const problems = await checkDistInputs(repo);
-    for (const { from } of config.extraResources) {
-      const exists = statSync(join(repo, from), { throwIfNoEntry: false })?.isDirectory() ?? false;
-      if (!exists) expect(problems.join('\n')).toContain(`${from}: missing`);
-    }
-    const modelReady = problems.length === 0;
-    expect(modelReady || problems.every((p) => p.startsWith(DEFAULT_MODEL_DIR))).toBe(true);
+  it('in this repository: every extra resource exists and the default model is ready to pack', async () => {
+    expect(await checkDistInputs(repo)).toEqual([]);
   });
 });
