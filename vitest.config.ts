@@ -25,6 +25,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
+          // Each file runs a server and a Chromium: one at a time on CI's 2 cores.
+          fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },

@@ -10,6 +10,10 @@ import { z } from 'zod';
 export const REVIEW_STATES = ['unreviewed', 'accepted', 'rejected', 'ok', 'edited'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
 
+/** The image-level label an operator gives: all that training needs. */
+export const IMAGE_LABELS = ['ok', 'defect'] as const;
+export type ImageLabel = (typeof IMAGE_LABELS)[number];
+
 export const CAM_METHOD_NAMES = ['layercam', 'gradcam', 'gradcampp'] as const;
 export type CamMethodName = (typeof CAM_METHOD_NAMES)[number];
 
@@ -62,8 +66,10 @@ export const maskSchema = z.object({
 export type WireMask = z.infer<typeof maskSchema>;
 
 export const trainingParamsSchema = z.object({
-  data: path,
-  out: path,
+  /** A dataset folder or CSV; absent: the open project's labelled images. */
+  data: path.optional(),
+  /** Where the model goes; absent (project training only): the project's own models folder. */
+  out: path.optional(),
   defectLabel: z.string().min(1).default('defect'),
   epochs: z.number().int().min(1).max(1000).default(15),
   /** A time budget: the run plans its schedule to end within it, instead of `epochs`. */
@@ -72,7 +78,14 @@ export const trainingParamsSchema = z.object({
   lr: z.number().positive().max(10).default(0.001),
   inputSize: z.number().int().min(32).max(2048).default(512),
   init: path.optional(),
+  /** Stem width; absent: the recipe's (16 from scratch, else that of --init). */
+  width: z.number().int().min(1).max(128).optional(),
   seed: z.number().int().min(0).default(0),
+  /**
+   * Go on from the checkpoint in `out` with the options it was made with. Without `data`: the
+   * project's training that was stopped by closing the app (ProjectInfo.resumableTraining).
+   */
+  resume: z.boolean().default(false),
 });
 export type TrainingParams = z.infer<typeof trainingParamsSchema>;
 
@@ -102,7 +115,13 @@ export const requestSchemas = {
     which: z.enum(['accepted', 'defective']),
     params: maskParamsSchema.optional(),
   }),
+  setLabels: z.object({ ids: z.array(id).min(1).max(100_000), label: z.enum(IMAGE_LABELS).nullable() }),
+  projectInfo: z.object({}),
+  trainingSet: z.object({}),
   startTraining: trainingParamsSchema,
+  useProjectModel: z.object({ path }),
+  startScoring: z.object({}),
+  startQualityCheck: z.object({}),
   startEvaluation: z.object({ data: path, model: path.optional() }),
   cancelJob: z.object({ jobId: id }),
   listJobs: z.object({}),
@@ -138,10 +157,38 @@ export interface EngineInfo {
   version: string;
 }
 
+/** How many images carry each label. */
+export interface LabelCounts {
+  ok: number;
+  defect: number;
+}
+
+/** How well the project's model localises, measured on reviewed masks it was not trained on. */
+export interface ModelQuality {
+  /** The model directory measured. */
+  model: string;
+  /** Images with a reviewed mask that the model never trained on. */
+  images: number;
+  method: CamMethodName;
+  layer: MapLayer;
+  pixelAuroc: number | null;
+  /** At the mask threshold the reviews were saved with (0.5 by default). */
+  miou: number | null;
+  measuredAt: string;
+}
+
 export interface ProjectInfo {
   root: string;
   imageCount: number;
   reviewedCount: number;
+  labels: LabelCounts;
+  /** The model the project uses (trained from it or chosen), and the ones it used before. */
+  model: string | null;
+  previousModels: string[];
+  /** The last measurement of `model` on reviewed masks, if any. */
+  quality: ModelQuality | null;
+  /** A training from this project that stopped without finishing (the app was closed): it can go on. */
+  resumableTraining?: { out: string; step: number } | null;
   /** Sidecars that could not be read (their images count as unreviewed) and skipped files. */
   problems?: { file: string; message: string }[];
 }
@@ -151,6 +198,9 @@ export interface ImageEntry {
   id: string;
   name: string;
   state: ReviewState;
+  /** What the operator (or a review) said, else what the folder's layout says, else null. */
+  label: ImageLabel | null;
+  labelFrom: 'user' | 'folder' | null;
   /** Defect probability from the last classification, if any. */
   score: number | null;
   /** File modification time, ms since the epoch. */
@@ -193,7 +243,7 @@ export interface ReviewRecord {
   updatedAt: string | null;
 }
 
-export type JobKind = 'export' | 'train' | 'evaluate';
+export type JobKind = 'export' | 'train' | 'evaluate' | 'score' | 'quality';
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobEvent {
@@ -216,6 +266,18 @@ export interface JobHandle {
   jobId: string;
 }
 
+/** What "train from this folder" would use, before it starts. */
+export interface TrainingSetSummary {
+  /** Labelled images training would use. */
+  ok: number;
+  defect: number;
+  /** Images with a reviewed mask kept out of training to measure the model (ModelQuality). */
+  measure: number;
+  /** Below these, training from the project is refused. */
+  minimum: LabelCounts;
+  enough: boolean;
+}
+
 /** The response type of each method. */
 export interface ApiResponses {
   engineInfo: EngineInfo;
@@ -228,8 +290,14 @@ export interface ApiResponses {
   explain: ExplainResponse;
   getReview: ReviewRecord;
   saveReview: ReviewRecord;
+  setLabels: { entries: ImageEntry[]; labels: LabelCounts };
+  projectInfo: ProjectInfo;
+  trainingSet: TrainingSetSummary;
   startExport: JobHandle;
   startTraining: JobHandle;
+  useProjectModel: ModelSummary;
+  startScoring: JobHandle;
+  startQualityCheck: JobHandle;
   startEvaluation: JobHandle;
   cancelJob: { cancelled: boolean };
   listJobs: JobEvent[];

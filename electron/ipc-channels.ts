@@ -8,7 +8,8 @@ import type { ApiErrorBody, ApiMethod } from './api.ts';
 // `satisfies` makes the compiler fail when api.ts gains or loses a method and this does not.
 const METHODS = {
   engineInfo: true, openFolder: true, openImages: true, openDemo: true, listImages: true, getImage: true,
-  getThumbnail: true, explain: true, getReview: true, saveReview: true, startExport: true, startTraining: true,
+  getThumbnail: true, explain: true, getReview: true, saveReview: true, setLabels: true, projectInfo: true, trainingSet: true,
+  startExport: true, startTraining: true, useProjectModel: true, startScoring: true, startQualityCheck: true,
   startEvaluation: true, cancelJob: true, listJobs: true, loadModel: true,
 } as const satisfies Record<ApiMethod, true>;
 

@@ -75,3 +75,33 @@ export function auroc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): 
   if (nPos === 0 || nNeg === 0) throw new Error('auroc: needs at least one positive and one negative');
   return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
+
+const HISTOGRAM_BINS = 1024;
+
+/** Pixel scores binned by value: an exact-to-1/1024 ROC over millions of pixels in fixed memory. */
+export class PixelRoc {
+  readonly pos = new Float64Array(HISTOGRAM_BINS);
+  readonly neg = new Float64Array(HISTOGRAM_BINS);
+
+  add(scores: Float32Array, truth: Uint8Array): void {
+    for (let i = 0; i < scores.length; i++) {
+      const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(scores[i] * HISTOGRAM_BINS)));
+      if (truth[i]) this.pos[bin]++;
+      else this.neg[bin]++;
+    }
+  }
+
+  auroc(): number {
+    let negBelow = 0;
+    let area = 0;
+    let totalPos = 0;
+    let totalNeg = 0;
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
+      area += this.pos[b] * (negBelow + this.neg[b] / 2);
+      negBelow += this.neg[b];
+      totalPos += this.pos[b];
+      totalNeg += this.neg[b];
+    }
+    return totalPos && totalNeg ? area / (totalPos * totalNeg) : NaN;
+  }
+}

@@ -3,7 +3,9 @@ import { mkdir, readFile, realpath, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { decodeLabelPng, encodeGreyPng } from '../annotate/png-codec.ts';
-import { DEFAULT_MASK_PARAMS, maskParamsSchema, REVIEW_STATES, type MaskParams, type ReviewState, type WireMask } from '../api.ts';
+import {
+  DEFAULT_MASK_PARAMS, IMAGE_LABELS, maskParamsSchema, REVIEW_STATES, type ImageLabel, type MaskParams, type ReviewState, type WireMask,
+} from '../api.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 /**
@@ -20,8 +22,8 @@ export const SIDECAR_SCHEMA_VERSION = 1;
 const sidecarSchema = z.object({
   schemaVersion: z.literal(SIDECAR_SCHEMA_VERSION),
   image: z.string().min(1),
-  /** Image-level label the review implies: what a training set built from the project uses. */
-  label: z.enum(['ok', 'defect']).nullable(),
+  /** Image-level label the operator gave, or a review implied: what training from the project uses. */
+  label: z.enum(IMAGE_LABELS).nullable(),
   state: z.enum(REVIEW_STATES),
   params: maskParamsSchema,
   score: z.number().min(0).max(1).nullable(),
@@ -58,10 +60,14 @@ export interface SidecarRead {
   problem?: StoreProblem;
 }
 
-export function labelFor(state: ReviewState): Sidecar['label'] {
+/**
+ * The label a review leaves: a reviewed mask says "defect", "Mark OK" says OK; rejecting a map
+ * says the map was wrong, not the label, so it keeps the one there was.
+ */
+export function labelFor(state: ReviewState, previous: ImageLabel | null): ImageLabel | null {
   if (state === 'ok') return 'ok';
   if (state === 'accepted' || state === 'edited') return 'defect';
-  return null;
+  return previous;
 }
 
 export function emptySidecar(id: string): Sidecar {
@@ -156,11 +162,24 @@ export class ProjectStore {
     return this.serialise(id, async () => {
       const { sidecar: previous } = await this.read(id);
       const next: Sidecar = {
-        ...previous, state: update.state, label: labelFor(update.state), params: update.params,
+        ...previous, state: update.state, label: labelFor(update.state, previous.label), params: update.params,
         mask: update.mask ? await this.writeMask(id, update.mask) : null, updatedAt: now.toISOString(),
       };
       await this.writeSidecar(id, next);
       await this.dropMask(previous, next);
+      return next;
+    });
+  }
+
+  /**
+   * Sets or clears the image-level label; the review and its mask stay as they are. Like a
+   * review, a label the user gives replaces an unreadable sidecar.
+   */
+  saveLabel(id: string, label: ImageLabel | null, now = new Date()): Promise<Sidecar> {
+    return this.serialise(id, async () => {
+      const { sidecar: previous } = await this.read(id);
+      const next: Sidecar = { ...previous, label, updatedAt: now.toISOString() };
+      await this.writeSidecar(id, next);
       return next;
     });
   }

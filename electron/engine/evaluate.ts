@@ -2,7 +2,7 @@ import { openDataset, type DatasetItem } from '../data/datasets.ts';
 import type { Dataset } from '../data/dataset-types.ts';
 import type { DatasetSplitRecord } from '../data/seeded-split.ts';
 import { readImage } from '../data/image-io.ts';
-import { auroc, emptyCounts, iouDefect, miou, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
+import { auroc, emptyCounts, iouDefect, miou, PixelRoc, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
 import { initBackend, describeBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import { Explainer, type Explanation } from './explain.ts';
@@ -14,7 +14,6 @@ export const EVAL_MAPS = [...CAM_LAYERS, 'fused'] as const;
 export type EvalMap = (typeof EVAL_MAPS)[number];
 /** The thresholds searched on the validation split. */
 const THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
-const HISTOGRAM_BINS = 1024;
 
 export interface LocalisationScore {
   method: CamMethod;
@@ -71,34 +70,6 @@ export interface EvaluationReport {
   split: SplitCheck;
   imagesPerSecond: number;
   seconds: number;
-}
-
-/** Pixel scores binned by value: an exact-to-1/1024 ROC over millions of pixels in fixed memory. */
-class PixelRoc {
-  readonly pos = new Float64Array(HISTOGRAM_BINS);
-  readonly neg = new Float64Array(HISTOGRAM_BINS);
-
-  add(scores: Float32Array, truth: Uint8Array): void {
-    for (let i = 0; i < scores.length; i++) {
-      const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(scores[i] * HISTOGRAM_BINS)));
-      if (truth[i]) this.pos[bin]++;
-      else this.neg[bin]++;
-    }
-  }
-
-  auroc(): number {
-    let negBelow = 0;
-    let area = 0;
-    let totalPos = 0;
-    let totalNeg = 0;
-    for (let b = 0; b < HISTOGRAM_BINS; b++) {
-      area += this.pos[b] * (negBelow + this.neg[b] / 2);
-      negBelow += this.neg[b];
-      totalPos += this.pos[b];
-      totalNeg += this.neg[b];
-    }
-    return totalPos && totalNeg ? area / (totalPos * totalNeg) : NaN;
-  }
 }
 
 /** The exact mask when the dataset has one (Kizu's generator writes it), else the weak label. */

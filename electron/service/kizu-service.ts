@@ -14,6 +14,7 @@ import { JobRegistry } from './jobs.ts';
 import { Lru } from './lru.ts';
 import { OpenProject } from './open-project.ts';
 import { isInside } from './path-guard.ts';
+import { createProjectLoop } from './project-loop.ts';
 
 /** The engine as the service uses it: EngineClient, or anything with the same calls. */
 export interface EnginePort {
@@ -85,11 +86,37 @@ export function createKizuService(opts: ServiceOptions): KizuService {
     return current;
   };
 
-  const open = async (set: ImageSet) => {
-    current = await OpenProject.open(set, log);
-    thumbnails.clear();
-    return current.info();
+  const loadModelAt = async (path: string) => {
+    try {
+      return await opts.engine.call('loadModel', { path });
+    } catch (err) {
+      // A model that does not load is the file's fault, and the message says which tensor or field.
+      if (err instanceof EngineCallError && err.status === undefined) throw new ApiError(400, err.message, 'path');
+      throw err;
+    }
   };
+
+  const open = async (set: ImageSet) => {
+    const p = await OpenProject.open(set, log);
+    current = p;
+    thumbnails.clear();
+    // A project comes back with the model it was trained to or set to use.
+    const remembered = p.settings.model;
+    if (remembered !== null && (await opts.engine.call('status', {})).model?.path !== remembered) {
+      await loadModelAt(remembered).catch((err: unknown) => p.report({ file: remembered, message: `the project's model does not load (${(err as Error).message}); the current model stays` }, log));
+    }
+    return loop.info(p);
+  };
+
+  const loop = createProjectLoop({
+    jobs,
+    project,
+    isCurrent: (p) => current === p,
+    engine: opts.engine,
+    loadModel: loadModelAt,
+    train: (args, ctx) => engineCall(opts.runIsolated('train', args, { signal: ctx.signal, onProgress: (u) => ctx.progress(u) })),
+    log,
+  });
 
   const imageSize = async (path: string, modifiedAt: number) => {
     const key = `${modifiedAt}\u0000${path}`;
@@ -202,8 +229,16 @@ export function createKizuService(opts: ServiceOptions): KizuService {
       return { jobId };
     },
 
+    ...loop.handlers,
+
+    async useProjectModel({ path }) {
+      return loop.handlers.useProjectModel({ path: absolute(path, 'path') });
+    },
+
     async startTraining(params) {
+      if (params.data === undefined) return loop.trainFromProject({ ...params, ...(params.out ? { out: absolute(params.out, 'out') } : {}) });
       const data = await existingFolder(params.data, 'data');
+      if (params.out === undefined) throw new ApiError(400, 'out: where to write the model is needed when training on a dataset folder', 'out');
       const out = absolute(params.out, 'out');
       const { jobId } = jobs.start('train', 0, `training on ${data}`, (ctx) =>
         engineCall(opts.runIsolated('train', { ...params, data, out }, { signal: ctx.signal, onProgress: (u) => ctx.progress(u) })));
@@ -223,15 +258,7 @@ export function createKizuService(opts: ServiceOptions): KizuService {
 
     listJobs: async () => jobs.list(),
 
-    async loadModel({ path }) {
-      try {
-        return await opts.engine.call('loadModel', { path: absolute(path, 'path') });
-      } catch (err) {
-        // A model that does not load is the file's fault, and the message says which tensor or field.
-        if (err instanceof EngineCallError && err.status === undefined) throw new ApiError(400, err.message, 'path');
-        throw err;
-      }
-    },
+    loadModel: async ({ path }) => loadModelAt(absolute(path, 'path')),
   };
 
   return { handlers, jobs, project: () => current };

@@ -7,7 +7,7 @@ import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS } from '../engine/resnet-spec.ts';
 import { ExplainCache, type CachedExplanation } from './explain-cache.ts';
 import { PriorityGate, type Priority } from './priority-gate.ts';
-import type { EngineStatus, ExplainArgs, ExplainResult } from './protocol.ts';
+import type { ClassifyResult, EngineStatus, ExplainArgs, ExplainResult } from './protocol.ts';
 
 /** Explanations kept in memory: about 20 images of 512 x 512 with all three methods. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
@@ -135,6 +135,20 @@ export class EngineHost {
       modelName: entry.modelName, targetClass: entry.targetClass, probabilities: entry.probabilities,
       defectProbability: entry.defectProbability, maps, elapsedMs: performance.now() - started, cached: missing.length === 0,
     };
+  }
+
+  /**
+   * The defect probability alone, as background work: re-scoring a gallery after training
+   * waits behind whatever the inspector asks for. A cached explanation already knows it.
+   */
+  async classify(args: Omit<ExplainArgs, 'methods'>): Promise<ClassifyResult> {
+    const model = this.requireModel();
+    const known = this.cache.get(ExplainCache.key(model.generation, args.path, args.modifiedAt));
+    if (known) return { modelName: known.modelName, defectProbability: known.defectProbability };
+    return this.gate.run('batch', async () => {
+      const result = await model.explainer.classify(await readImage(args.path));
+      return { modelName: model.summary.name, defectProbability: result.defectProbability };
+    });
   }
 
   private requireModel(): ActiveModel {

@@ -25,6 +25,7 @@ const handlers: { [O in EngineOp]: Handler<O> } = {
   status: async () => host.status(),
   loadModel: (args) => host.loadModel(args.path),
   explain: (args: ExplainArgs) => host.explain(args),
+  classify: (args) => host.classify(args),
   export: (args: ExportArgs, signal, progress) => runExport(host, args, signal, progress),
   makeDemo: (args: DemoArgs) => ensureDemoFolder(args.dir, { classes: args.classes, size: args.size }),
   train: (args, signal, progress) => runTraining(args, signal, progress),

@@ -23,6 +23,11 @@ export interface ExplainResult extends Omit<ExplainResponse, 'id'> {
   cached: boolean;
 }
 
+export interface ClassifyResult {
+  modelName: string;
+  defectProbability: number;
+}
+
 export interface ExportPlanItem {
   id: string;
   path: string;
@@ -75,9 +80,11 @@ export interface EngineOps {
   status: { args: Record<string, never>; result: EngineStatus };
   loadModel: { args: { path: string }; result: ModelSummary };
   explain: { args: ExplainArgs; result: ExplainResult };
+  classify: { args: Omit<ExplainArgs, 'methods'>; result: ClassifyResult };
   export: { args: ExportArgs; result: ExportResult };
   makeDemo: { args: DemoArgs; result: { dir: string; created: boolean } };
-  train: { args: TrainingParams; result: JobResult };
+  /** Training always has its data and output resolved by then (a project's training set is a CSV). */
+  train: { args: TrainingParams & { data: string; out: string }; result: JobResult };
   evaluate: { args: EvaluateArgs; result: JobResult };
 }
 

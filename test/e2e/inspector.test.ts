@@ -434,6 +434,7 @@ describe('the inspector in Chromium against the real engine', () => {
   it('trains a model with a live curve, cancels it, and switches to what it learnt', async () => {
     const dataset = (await page.getAttribute('[data-testid="project-root"]', 'title'))!;
     await page.getByTestId('open-training').click();
+    await page.getByTestId('train-source-folder').check();
     await page.fill('#train-data', dataset);
     await page.fill('#train-out', join(work, 'trained'));
     expect(await page.getByTestId('training-estimate').textContent()).toMatch(/^Ends by \d\d:\d\d:\d\d: .* 45 min/);

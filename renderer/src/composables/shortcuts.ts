@@ -31,6 +31,7 @@ export function useShortcuts(openFolderDialog: () => void): void {
       if (viewer.helpOpen) viewer.helpOpen = false;
       else if (exporter.open) exporter.open = false;
       else if (training.open) training.open = false;
+      else if (project.picked.length) project.clearPicks();
       else viewer.tool = 'pan';
       return;
     }
@@ -75,7 +76,11 @@ export function useShortcuts(openFolderDialog: () => void): void {
       case 'r':
         return act(() => void review.review('rejected'));
       case 'o':
-        return act(() => void review.review('ok'));
+        return act(() => void review.label('ok'));
+      case 'd':
+        return act(() => void review.label('defect'));
+      case 'Delete':
+        return act(() => void review.label(null));
       case 'b':
         return act(() => viewer.toggleTool('brush'));
       case 'e':

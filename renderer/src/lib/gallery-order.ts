@@ -1,7 +1,7 @@
-import type { ImageEntry, ReviewState } from '../../../electron/api.ts';
+import type { ImageEntry, LabelCounts, ReviewState } from '../../../electron/api.ts';
 
 export type StateFilter = 'all' | ReviewState;
-export const SORT_KEYS = ['score', 'name', 'date'] as const;
+export const SORT_KEYS = ['score', 'uncertainty', 'name', 'date'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 const byName = (a: ImageEntry, b: ImageEntry): number =>
@@ -15,10 +15,21 @@ const byScore = (a: ImageEntry, b: ImageEntry): number => {
   return b.score - a.score || byName(a, b);
 };
 
+/**
+ * Scores nearest 0.5 first: the images the model is least sure of, whose labels teach the next
+ * training the most. Unscored last, by name.
+ */
+const byUncertainty = (a: ImageEntry, b: ImageEntry): number => {
+  if (a.score === null && b.score === null) return byName(a, b);
+  if (a.score === null) return 1;
+  if (b.score === null) return -1;
+  return Math.abs(a.score - 0.5) - Math.abs(b.score - 0.5) || byName(a, b);
+};
+
 /** Newest first. */
 const byDate = (a: ImageEntry, b: ImageEntry): number => b.modifiedAt - a.modifiedAt || byName(a, b);
 
-const COMPARATORS: Record<SortKey, (a: ImageEntry, b: ImageEntry) => number> = { score: byScore, name: byName, date: byDate };
+const COMPARATORS: Record<SortKey, (a: ImageEntry, b: ImageEntry) => number> = { score: byScore, uncertainty: byUncertainty, name: byName, date: byDate };
 
 /** The gallery's rows: entries in the chosen state, in the chosen order. */
 export function orderImages(entries: readonly ImageEntry[], filter: StateFilter, sort: SortKey): ImageEntry[] {
@@ -29,6 +40,12 @@ export function orderImages(entries: readonly ImageEntry[], filter: StateFilter,
 export function countByState(entries: readonly ImageEntry[]): Record<ReviewState, number> {
   const counts: Record<ReviewState, number> = { unreviewed: 0, accepted: 0, rejected: 0, ok: 0, edited: 0 };
   for (const e of entries) counts[e.state]++;
+  return counts;
+}
+
+export function countLabels(entries: readonly ImageEntry[]): LabelCounts & { unlabelled: number } {
+  const counts = { ok: 0, defect: 0, unlabelled: 0 };
+  for (const e of entries) counts[e.label ?? 'unlabelled']++;
   return counts;
 }
 

@@ -5,15 +5,19 @@ import { api } from '../api/index.ts';
 
 export type JobMetrics = NonNullable<JobEvent['metrics']>;
 
-/** Background work (export, training, evaluation): the latest event of each job, and training curves. */
+/**
+ * Background work (export, training, evaluation, re-scoring, quality checks): the latest event
+ * of each job, training curves, and the stores that act on what a job did (`onEvent`).
+ */
 export const useJobsStore = defineStore('jobs', () => {
   const latest = ref<Record<string, JobEvent>>({});
   const metrics = ref<Record<string, JobMetrics[]>>({});
+  const listeners = new Set<(event: JobEvent) => void>();
   let unsubscribe: (() => void) | null = null;
 
   const running = computed(() => Object.values(latest.value).filter((e) => e.state === 'running'));
 
-  function receive(event: JobEvent): void {
+  function record(event: JobEvent): void {
     latest.value = { ...latest.value, [event.jobId]: event };
     if (event.metrics) {
       const series = metrics.value[event.jobId] ?? [];
@@ -21,11 +25,25 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  /** Listens for job events and picks up jobs that were already running (after a reload). */
+  function receive(event: JobEvent): void {
+    record(event);
+    for (const listener of listeners) listener(event);
+  }
+
+  /** Called with every live event, after `latest` has it. */
+  function onEvent(listener: (event: JobEvent) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /**
+   * Listens for job events and picks up jobs that were already running (after a reload). Those
+   * are history, not news: what they did is already in what the app fetches when it starts.
+   */
   async function connect(): Promise<void> {
     unsubscribe ??= api().onJobEvent(receive);
     const known = await api().listJobs({});
-    for (const event of known) if (!latest.value[event.jobId]) receive(event);
+    for (const event of known) if (!latest.value[event.jobId]) record(event);
   }
 
   function disconnect(): void {
@@ -33,5 +51,5 @@ export const useJobsStore = defineStore('jobs', () => {
     unsubscribe = null;
   }
 
-  return { latest, metrics, running, receive, connect, disconnect };
+  return { latest, metrics, running, receive, onEvent, connect, disconnect };
 });

@@ -3,18 +3,26 @@ import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { CamMethodName, EngineInfo, ExplainResponse, ModelSummary } from '../../../electron/api.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
+import { useJobsStore } from './jobs.ts';
 import { messageOf, useNoticesStore } from './notices.ts';
+import { useProjectStore } from './project.ts';
 
 /** Maps of this many (image, method) pairs stay in memory: going back a few images is instant. */
 const CACHE_SIZE = 12;
 
 const keyOf = (id: string, method: CamMethodName) => `${method}\u0000${id}`;
 
-/** The engine, the loaded model, and the maps it computed, fetched once per image and method. */
+/**
+ * The engine, the loaded model (with an open folder: the folder's model), the maps it computed,
+ * fetched once per image and method, and the measurement of how well it localises.
+ */
 export const useModelStore = defineStore('model', () => {
   const notices = useNoticesStore();
+  const jobs = useJobsStore();
+  const project = useProjectStore();
   const engine = ref<EngineInfo | null>(null);
   const loading = ref(false);
+  const startingQuality = ref(false);
   // Insertion order is recency order: a hit is re-inserted, the oldest entry is evicted.
   const cache = shallowRef(new Map<string, ExplainResponse>());
   const pending = new Map<string, Promise<ExplainResponse | null>>();
@@ -24,6 +32,14 @@ export const useModelStore = defineStore('model', () => {
   const generation = ref(0);
 
   const model = computed<ModelSummary | null>(() => engine.value?.model ?? null);
+  // Started here or by the back end after a re-scoring: either way the figures are on their way.
+  const qualityJob = computed(() => jobs.running.find((e) => e.kind === 'quality') ?? null);
+  const measuring = computed(() => startingQuality.value || qualityJob.value !== null);
+
+  jobs.onEvent((event) => {
+    // Only the back end knows whether a training was the project's, which switches the model itself.
+    if (event.kind === 'train' && (event.state === 'done' || event.state === 'cancelled')) void followEngine();
+  });
 
   async function refreshEngine(): Promise<void> {
     try {
@@ -33,18 +49,43 @@ export const useModelStore = defineStore('model', () => {
     }
   }
 
+  /** The engine as it is now; the maps of a model it no longer runs are dropped. */
+  async function followEngine(): Promise<void> {
+    const before = model.value?.path;
+    await refreshEngine();
+    if (model.value?.path !== before) clearMaps();
+  }
+
+  /** With a folder open the model becomes the folder's (the one before joins its previous models). */
   async function loadModel(path: string): Promise<boolean> {
     loading.value = true;
     try {
-      const summary = await api().loadModel({ path });
+      const forProject = project.isOpen;
+      const summary = forProject ? await api().useProjectModel({ path }) : await api().loadModel({ path });
       engine.value = engine.value ? { ...engine.value, model: summary } : await api().engineInfo({});
       clearMaps();
+      if (forProject) await project.refreshInfo();
       return true;
     } catch (err) {
       notices.error(t.errors.modelFailed(path, messageOf(err)));
       return false;
     } finally {
       loading.value = false;
+    }
+  }
+
+  /** Measures the model on the reviewed masks it never trained on; the figures come with the project info when done. */
+  async function measureQuality(): Promise<boolean> {
+    if (measuring.value) return false;
+    startingQuality.value = true;
+    try {
+      await api().startQualityCheck({});
+      return true;
+    } catch (err) {
+      notices.error(t.errors.qualityFailed(messageOf(err)));
+      return false;
+    } finally {
+      startingQuality.value = false;
     }
   }
 
@@ -109,5 +150,8 @@ export const useModelStore = defineStore('model', () => {
     return request;
   }
 
-  return { engine, model, loading, lastElapsedMs, generation, refreshEngine, loadModel, clearMaps, cached, isComputing, explain };
+  return {
+    engine, model, loading, lastElapsedMs, generation, qualityJob, measuring,
+    refreshEngine, loadModel, measureQuality, clearMaps, cached, isComputing, explain,
+  };
 });

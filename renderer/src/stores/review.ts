@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { DEFAULT_MASK_PARAMS, maskParamsSchema, type MapLayer, type MaskParams, type ReviewState, type WireMask } from '../../../electron/api.ts';
+import { DEFAULT_MASK_PARAMS, maskParamsSchema, type ImageLabel, type MapLayer, type MaskParams, type ReviewState, type WireMask } from '../../../electron/api.ts';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
 import type { Mask, ScoreMap } from '../../../electron/annotate/types.ts';
 import { api } from '../api/index.ts';
@@ -237,6 +237,27 @@ export const useReviewStore = defineStore('review', () => {
     await saved;
   }
 
+  /**
+   * O, D and clearing the label. Several picked images are labelled at once (O too: marking each
+   * one OK would save a review of masks nobody looked at). The image on screen: O reviews it as OK,
+   * which labels it; D labels it defect and moves on like O, leaving its mask to review later
+   * (so with no other image unreviewed it is not "all done": it goes to the next one in the list).
+   */
+  async function label(next: ImageLabel | null): Promise<void> {
+    const picked = project.picked;
+    if (picked.length > 0) {
+      // Let go now, not when the save returns: a selection made meanwhile is the next one.
+      project.clearPicks();
+      await project.setLabels(picked, next);
+      return;
+    }
+    if (next === 'ok') return review('ok');
+    const imageId = id.value;
+    if (imageId === null) return;
+    if (next === 'defect' && !project.selectNextUnreviewed()) project.step(1);
+    await project.setLabels([imageId], next);
+  }
+
   function scheduleSave(): void {
     if (id.value === null) return;
     project.setState(id.value, state.value);
@@ -256,11 +277,14 @@ export const useReviewStore = defineStore('review', () => {
     const imageId = id.value;
     if (imageId === null) return saveChain;
     const imageName = name.value;
+    // An accepted mask is stored as it was accepted: a later model must not redraw what the
+    // inspector approved, and only a stored mask can measure that model (the model panel).
+    const kept = manualMask.value ?? (state.value === 'accepted' ? mask.value : null);
     const request = {
       id: imageId,
       state: state.value,
       params: cloneParams(params.value),
-      mask: manualMask.value ? toWire(manualMask.value) : null,
+      mask: kept ? toWire(kept) : null,
     };
     project.setState(imageId, request.state);
     saveChain = saveChain.then(async () => {
@@ -281,6 +305,6 @@ export const useReviewStore = defineStore('review', () => {
     id, loaded, params, state, manualMask, lastSavedAt, saving,
     name, explained, computing, map, mask, threshold, stats, canUndo, canRedo,
     mapFor, derive, open, setParams, setThreshold, resetThreshold, setCleanup,
-    beginStroke, paintTo, endStroke, undo, redo, review, save, flush,
+    beginStroke, paintTo, endStroke, undo, redo, review, label, save, flush,
   };
 });

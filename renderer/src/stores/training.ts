@@ -1,59 +1,147 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
-import type { TrainingParams } from '../../../electron/api.ts';
+import { computed, ref, watch } from 'vue';
+import type { ApiRequest, TrainingParams, TrainingSetSummary } from '../../../electron/api.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
 import { useJobsStore } from './jobs.ts';
 import { useModelStore } from './model.ts';
 import { messageOf, useNoticesStore } from './notices.ts';
+import { useProjectStore } from './project.ts';
 
-/** `length`: end within `minutes` (the trainer plans its schedule to fit) or after `epochs`. */
-export type TrainingForm = Omit<TrainingParams, 'init' | 'minutes'> & { init: string; length: 'minutes' | 'epochs'; minutes: number };
+/** Where the images come from: the open folder's labelled images, or a dataset folder (or CSV) on disk. */
+export type TrainingSource = 'project' | 'folder';
+
+/**
+ * `length`: end within `minutes` (the trainer plans its schedule to fit) or after `epochs`.
+ * `data`, `out` and `defectLabel` are the dataset folder's; `width` is '' for the recipe's own.
+ * A new training never resumes (`resume` keeps the schema's default); resume() goes on with
+ * the folder's stopped run, with the options it was started with.
+ */
+export type TrainingForm = Omit<TrainingParams, 'data' | 'out' | 'init' | 'minutes' | 'width' | 'resume'> & {
+  source: TrainingSource; data: string; out: string; init: string; length: 'minutes' | 'epochs'; minutes: number; width: number | '';
+};
 
 /** An operator's shift has room for this; on a 2-core workstation it trains the default recipe to a usable model. */
 const DEFAULT_MINUTES = 45;
 
 const DEFAULT_FORM: TrainingForm = {
-  data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15, batch: 16, lr: 0.001, inputSize: 512, init: '', seed: 0,
+  source: 'project', data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15,
+  batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0,
 };
 
-/** The training panel: parameters, the running job with its curve, cancel, and the switch to its model. */
+/**
+ * The training panel: where the images come from (with what the open folder's labels would give),
+ * parameters, the running job with its curve, cancel, and the switch to its model.
+ */
 export const useTrainingStore = defineStore('training', () => {
   const jobs = useJobsStore();
   const model = useModelStore();
+  const project = useProjectStore();
   const notices = useNoticesStore();
 
   const open = ref(false);
   const form = ref<TrainingForm>({ ...DEFAULT_FORM });
   const jobId = ref<string | null>(null);
+  const jobSource = ref<TrainingSource | null>(null);
   const starting = ref(false);
+  const summary = ref<TrainingSetSummary | null>(null);
+  let summarySerial = 0;
 
   // After a reload the panel picks up a training that is still running.
   const activeId = computed(() => jobId.value ?? Object.values(jobs.latest).find((e) => e.kind === 'train' && e.state === 'running')?.jobId ?? null);
   const job = computed(() => (activeId.value === null ? null : jobs.latest[activeId.value] ?? null));
   const curve = computed(() => (activeId.value === null ? [] : jobs.metrics[activeId.value] ?? []));
   const running = computed(() => job.value?.state === 'running');
-  const canStart = computed(() => form.value.data.trim() !== '' && form.value.out.trim() !== '' && !starting.value && !running.value);
+  const sourceReady = computed(() => {
+    const f = form.value;
+    if (f.source === 'project') return project.isOpen && summary.value?.enough === true;
+    return f.data.trim() !== '' && f.out.trim() !== '';
+  });
+  const canStart = computed(() => sourceReady.value && !starting.value && !running.value);
   /**
    * Where the job put its model: the folder it reports (a cancelled run still writes what it
-   * learnt so far), else, once done, the folder asked for.
+   * learnt so far), else, once done, the folder asked for (a training from the project asks for none).
    */
   const modelPath = computed(() => {
     const state = job.value?.state;
     const reported = job.value?.result?.modelDir;
     if (typeof reported === 'string' && (state === 'done' || state === 'cancelled')) return reported;
-    return state === 'done' ? form.value.out : null;
+    return state === 'done' && jobSource.value !== 'project' && form.value.out.trim() !== '' ? form.value.out.trim() : null;
   });
+  /**
+   * A training from the project that wrote a model leaves it in use (the back end switches to
+   * it); a job picked up after a reload is known by its model being the one the engine runs.
+   */
+  const modelInUse = computed(() => {
+    if (jobSource.value === 'project') return job.value?.state === 'done' || modelPath.value !== null;
+    return modelPath.value !== null && modelPath.value === model.model?.path;
+  });
+
+  watch(open, (isOpen) => {
+    if (isOpen) void refreshSummary();
+  });
+  // Labels and reviewed masks decide what training from the folder would use.
+  watch(
+    () => `${project.info?.root ?? ''}\u0000${project.labelCounts.ok}/${project.labelCounts.defect}/${project.reviewedCount}`,
+    () => {
+      if (open.value) void refreshSummary();
+    },
+  );
+
+  async function refreshSummary(): Promise<void> {
+    const serial = ++summarySerial;
+    if (!project.isOpen) {
+      summary.value = null;
+      return;
+    }
+    try {
+      const next = await api().trainingSet({});
+      if (serial === summarySerial) summary.value = next;
+    } catch (err) {
+      if (serial === summarySerial) summary.value = null;
+      notices.error(t.errors.trainingSetFailed(messageOf(err)));
+    }
+  }
+
+  function request(): ApiRequest<'startTraining'> {
+    const { source, data, out, defectLabel, init, length, minutes, width, ...rest } = form.value;
+    return {
+      ...rest,
+      // No data and no out: the back end trains on the open folder's labels, into the folder's models.
+      ...(source === 'folder' ? { data: data.trim(), out: out.trim(), defectLabel } : {}),
+      ...(init.trim() ? { init: init.trim() } : {}),
+      ...(length === 'minutes' ? { minutes } : {}),
+      ...(width === '' ? {} : { width }),
+    };
+  }
 
   async function start(): Promise<boolean> {
     if (!canStart.value) return false;
     starting.value = true;
-    const { init, length, minutes, ...rest } = form.value;
     try {
-      const handle = await api().startTraining({
-        ...rest, data: rest.data.trim(), out: rest.out.trim(), ...(init.trim() ? { init: init.trim() } : {}), ...(length === 'minutes' ? { minutes } : {}),
-      });
+      const handle = await api().startTraining(request());
       jobId.value = handle.jobId;
+      jobSource.value = form.value.source;
+      return true;
+    } catch (err) {
+      notices.error(t.errors.trainingFailed(messageOf(err)));
+      return false;
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  /** The folder's training that stopped when Kizu closed (the back end keeps its checkpoint). */
+  const resumable = computed(() => project.info?.resumableTraining ?? null);
+
+  async function resume(): Promise<boolean> {
+    if (resumable.value === null || starting.value || running.value) return false;
+    starting.value = true;
+    try {
+      const handle = await api().startTraining({ resume: true });
+      jobId.value = handle.jobId;
+      jobSource.value = 'project';
+      await project.refreshInfo();
       return true;
     } catch (err) {
       notices.error(t.errors.trainingFailed(messageOf(err)));
@@ -80,5 +168,8 @@ export const useTrainingStore = defineStore('training', () => {
     return ok;
   }
 
-  return { open, form, jobId, job, curve, running, canStart, modelPath, start, cancel, useNewModel };
+  return {
+    open, form, jobId, job, curve, running, summary, canStart, modelPath, modelInUse, resumable,
+    refreshSummary, start, resume, cancel, useNewModel,
+  };
 });

@@ -139,7 +139,7 @@ describe('menus', () => {
 });
 
 describe('shell actions', () => {
-  const project: ProjectInfo = { root: '/data/parts', imageCount: 3, reviewedCount: 0 };
+  const project: ProjectInfo = { root: '/data/parts', imageCount: 3, reviewedCount: 0, labels: { ok: 0, defect: 0 }, model: null, previousModels: [], quality: null };
   function setup(picked: string[] | null) {
     const sent: AppCommand[] = [];
     const dialogs: OpenDialogOptions[] = [];

@@ -6,9 +6,15 @@ import { setApi } from '../../../renderer/src/api/index.ts';
 import App from '../../../renderer/src/App.vue';
 import GalleryPanel from '../../../renderer/src/components/GalleryPanel.vue';
 import HelpOverlay from '../../../renderer/src/components/HelpOverlay.vue';
+import ModelSection from '../../../renderer/src/components/ModelSection.vue';
+import StatusBar from '../../../renderer/src/components/StatusBar.vue';
 import ThresholdSection from '../../../renderer/src/components/ThresholdSection.vue';
+import TrainingPanel from '../../../renderer/src/components/TrainingPanel.vue';
+import { useJobsStore } from '../../../renderer/src/stores/jobs.ts';
+import { useModelStore } from '../../../renderer/src/stores/model.ts';
 import { useProjectStore } from '../../../renderer/src/stores/project.ts';
 import { useReviewStore } from '../../../renderer/src/stores/review.ts';
+import { useTrainingStore } from '../../../renderer/src/stores/training.ts';
 import { useViewerStore } from '../../../renderer/src/stores/viewer.ts';
 import { FakeApi } from './fake-api.ts';
 
@@ -81,10 +87,169 @@ describe('gallery', () => {
   });
 });
 
+describe('gallery labels', () => {
+  function mountGallery() {
+    vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(800);
+    vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(290);
+    return mount(GalleryPanel, { attachTo: document.body });
+  }
+  const row = (w: ReturnType<typeof mountGallery>, id: string) => w.get(`[role="option"][data-id="${id}"]`);
+
+  it('marks each row with its label, the folder\'s dimmer and explained, and counts the labels', async () => {
+    fake.entries[0] = { ...fake.entries[0], label: 'ok', labelFrom: 'user' };
+    fake.entries[1] = { ...fake.entries[1], label: 'defect', labelFrom: 'folder' };
+    const project = useProjectStore();
+    await project.openDemo();
+    const wrapper = mountGallery();
+    await settle();
+    const mark = (id: string) => row(wrapper, id).get('[data-testid="gallery-row-label"]');
+    expect(mark('img/0000.png').attributes()).toMatchObject({ 'data-label': 'ok', 'data-from': 'user', title: 'OK: labelled by you' });
+    expect(mark('img/0000.png').text()).toBe('OK');
+    expect(mark('img/0001.png').attributes()).toMatchObject({ 'data-label': 'defect', 'data-from': 'folder' });
+    expect(mark('img/0001.png').classes()).toContain('folder');
+    expect(mark('img/0001.png').attributes('title')).toContain("from the folder's layout");
+    expect(mark('img/0002.png').attributes('data-label')).toBe('none');
+    expect(wrapper.get('[data-testid="label-counts"]').text()).toBe('OK 1 · defect 1 · unlabelled 3');
+    wrapper.unmount();
+  });
+
+  it('Ctrl-click and Shift-click pick rows; a plain click lets go', async () => {
+    const project = useProjectStore();
+    await project.openDemo();
+    const wrapper = mountGallery();
+    await settle();
+    await row(wrapper, 'img/0001.png').trigger('click');
+    await row(wrapper, 'img/0003.png').trigger('click', { ctrlKey: true });
+    expect(project.picked).toEqual(['img/0001.png', 'img/0003.png']);
+    expect(project.currentId).toBe('img/0001.png');
+    expect(row(wrapper, 'img/0003.png').attributes('data-picked')).toBe('true');
+    expect(wrapper.get('[data-testid="picked-count"]').text()).toBe('2 selected');
+    await row(wrapper, 'img/0004.png').trigger('click', { shiftKey: true });
+    expect(project.picked).toEqual(['img/0003.png', 'img/0004.png']);
+    await row(wrapper, 'img/0000.png').trigger('click', { metaKey: true });
+    expect(project.picked).toEqual(['img/0000.png', 'img/0003.png', 'img/0004.png']);
+    await row(wrapper, 'img/0002.png').trigger('click');
+    expect(project.picked).toEqual([]);
+    expect(project.currentId).toBe('img/0002.png');
+    expect(wrapper.find('[data-testid="picked-bar"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('sorts the most uncertain first from the sort control', async () => {
+    fake.entries = fake.entries.map((e, i) => ({ ...e, score: [0.9, 0.52, null, 0.3, 0.45][i] }));
+    const project = useProjectStore();
+    await project.openDemo();
+    const wrapper = mountGallery();
+    await settle();
+    await wrapper.get('[data-testid="sort-select"]').setValue('uncertainty');
+    await settle();
+    expect(project.sort).toBe('uncertainty');
+    expect(wrapper.findAll('[role="option"]').map((r) => r.attributes('data-id'))).toEqual(['img/0001.png', 'img/0004.png', 'img/0003.png', 'img/0000.png', 'img/0002.png']);
+    wrapper.unmount();
+  });
+});
+
+describe('train dialog', () => {
+  async function openDialog(ok: number, defect: number) {
+    fake.entries = fake.entries.map((e, i) => ({ ...e, label: i < ok ? 'ok' : i < ok + defect ? 'defect' : null, labelFrom: i < ok + defect ? 'user' : null }));
+    fake.minimum = { ok: 2, defect: 2 };
+    await useProjectStore().openDemo();
+    const training = useTrainingStore();
+    training.open = true;
+    const wrapper = mount(TrainingPanel, { global: { stubs: { TrainingChart: true } } });
+    await settle();
+    return { wrapper, training };
+  }
+
+  it('trains from the folder\'s labels by default: no path to type, what it will use, and Start below the minimum is off', async () => {
+    const { wrapper } = await openDialog(3, 1);
+    expect((wrapper.get('[data-testid="train-source-project"]').element as HTMLInputElement).checked).toBe(true);
+    expect(wrapper.find('#train-data').exists()).toBe(false);
+    expect(wrapper.find('#train-out').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="train-set-summary"]').text()).toBe(
+      'Trains on 3 OK and 1 defect images. 0 images with a reviewed mask are kept aside to measure the model.',
+    );
+    expect(wrapper.get('[data-testid="train-set-warning"]').text()).toContain('at least 2 OK and 2 defect images');
+    expect(wrapper.get('[data-testid="training-start"]').attributes('disabled')).toBeDefined();
+    // The time budget and its estimate stay; the width waits under Advanced.
+    expect(wrapper.get('[data-testid="training-estimate"]').text()).toMatch(/^Ends by /);
+    expect(wrapper.get('[data-testid="training-advanced"]').find('#train-width').exists()).toBe(true);
+  });
+
+  it('with enough labels Start starts a training of the project', async () => {
+    const { wrapper } = await openDialog(2, 2);
+    expect(wrapper.find('[data-testid="train-set-warning"]').exists()).toBe(false);
+    const start = wrapper.get('[data-testid="training-start"]');
+    expect(start.attributes('disabled')).toBeUndefined();
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(fake.calls.startTraining).toHaveLength(1);
+    expect(fake.calls.startTraining![0]).not.toHaveProperty('data');
+  });
+
+  it('the other source keeps the dataset and destination fields', async () => {
+    const { wrapper, training } = await openDialog(0, 0);
+    await wrapper.get('[data-testid="train-source-folder"]').setValue(true);
+    expect(training.form.source).toBe('folder');
+    expect(wrapper.find('[data-testid="train-set-summary"]').exists()).toBe(false);
+    await wrapper.get('#train-data').setValue('/data/set');
+    await wrapper.get('#train-out').setValue('/models/out');
+    expect(wrapper.get('[data-testid="training-start"]').attributes('disabled')).toBeUndefined();
+  });
+});
+
+describe('model section', () => {
+  it('shows the last quality measurement from the project info, and measures again', async () => {
+    fake.quality = { model: '/models/fake-model', images: 7, method: 'layercam', layer: 'layer3', pixelAuroc: 0.9512, miou: null, measuredAt: '2025-03-04T05:06:07.000Z' };
+    fake.entries[0] = { ...fake.entries[0], state: 'accepted' };
+    const model = useModelStore();
+    await model.refreshEngine();
+    await useProjectStore().openDemo();
+    const wrapper = mount(ModelSection);
+    await settle();
+    const figures = wrapper.get('[data-testid="model-quality"]');
+    expect(figures.attributes('data-measured')).toBe('true');
+    expect(figures.text()).toContain('Pixel AUROC 0.951 · mIoU –');
+    expect(figures.text()).toContain('7 images the model did not train on · LayerCAM, layer3');
+    await wrapper.get('[data-testid="model-quality-measure"]').trigger('click');
+    await settle();
+    expect(fake.count('startQualityCheck')).toBe(1);
+    useJobsStore().receive({ jobId: 'quality-1', kind: 'quality', state: 'running', done: 2, total: 7, etaSeconds: null, message: '' });
+    await nextTick();
+    const measure = wrapper.get('[data-testid="model-quality-measure"]');
+    expect(measure.text()).toBe('Measuring… 2 / 7');
+    expect(measure.attributes('disabled')).toBeDefined();
+  });
+
+  it('says there is no measurement yet, and switches to a previous model of the folder', async () => {
+    fake.previousModels = ['/models/older'];
+    await useModelStore().refreshEngine();
+    await useProjectStore().openDemo();
+    const wrapper = mount(ModelSection);
+    await settle();
+    expect(wrapper.get('[data-testid="model-quality"]').attributes('data-measured')).toBe('false');
+    expect(wrapper.get('[data-testid="model-quality"]').text()).toContain('Not measured yet');
+    await wrapper.get('[data-testid="model-previous"]').setValue('/models/older');
+    await settle();
+    expect(fake.calls.useProjectModel).toEqual([{ path: '/models/older' }]);
+    expect(wrapper.get('[data-testid="model-name"]').text()).toBe('older');
+    expect((wrapper.get('[data-testid="model-previous"]').element as HTMLSelectElement).value).toBe('');
+  });
+});
+
+describe('status bar', () => {
+  it('shows the progress of a re-scoring', async () => {
+    const wrapper = mount(StatusBar);
+    useJobsStore().receive({ jobId: 'score-1', kind: 'score', state: 'running', done: 3, total: 12, etaSeconds: 9, message: '' });
+    await nextTick();
+    expect(wrapper.get('[data-testid="status-job"]').text()).toContain('Scoring 3/12');
+  });
+});
+
 describe('help overlay', () => {
   it('lists every shortcut of the UX spec', () => {
     const text = mount(HelpOverlay).text();
-    for (const key of ['← / →', '2 / 3 / 4 / F', 'A', 'R', 'O', 'B / E', '[ / ]', 'Ctrl+Z / Ctrl+Shift+Z', '?']) expect(text).toContain(key);
+    for (const key of ['← / →', '2 / 3 / 4 / F', 'A', 'R', 'O', 'D', 'Delete', 'Ctrl+click / Shift+click', 'B / E', '[ / ]', 'Ctrl+Z / Ctrl+Shift+Z', '?']) expect(text).toContain(key);
   });
 });
 
@@ -134,6 +299,64 @@ describe('keyboard shortcuts in the app', () => {
     press('Escape');
     await nextTick();
     expect(document.querySelector('[data-testid="help-overlay"]')).toBeNull();
+    wrapper.unmount();
+  });
+
+  it('D labels defect and moves on; O and D label every picked image; Delete clears; Esc lets go', async () => {
+    const wrapper = mount(App, { attachTo: document.body, global: { stubs: { MapCanvas: true, TrainingChart: true } } });
+    const project = useProjectStore();
+    const review = useReviewStore();
+    await project.openDemo();
+    await settle();
+    expect(review.loaded).toBe(true);
+
+    press('d');
+    await settle();
+    expect(fake.calls.setLabels).toEqual([{ ids: ['img/0000.png'], label: 'defect' }]);
+    expect(project.currentId).toBe('img/0001.png');
+    expect(document.querySelector('[data-testid="label-counts"]')?.textContent?.trim()).toBe('OK 0 · defect 1 · unlabelled 4');
+
+    project.togglePick('img/0002.png');
+    project.togglePick('img/0003.png');
+    press('o');
+    await settle();
+    expect(fake.calls.setLabels?.at(-1)).toEqual({ ids: ['img/0001.png', 'img/0002.png', 'img/0003.png'], label: 'ok' });
+    expect(fake.count('saveReview')).toBe(0);
+    expect(document.querySelector('[data-testid="label-counts"]')?.textContent?.trim()).toBe('OK 3 · defect 1 · unlabelled 1');
+
+    // The range starts at the image last Ctrl-clicked.
+    project.pickRange('img/0000.png');
+    await nextTick();
+    expect(document.querySelector('[data-testid="picked-note"]')?.textContent).toContain('4 images selected');
+    press('Escape');
+    expect(project.picked).toEqual([]);
+
+    press('Delete');
+    await settle();
+    expect(fake.calls.setLabels?.at(-1)).toEqual({ ids: ['img/0001.png'], label: null });
+    expect(project.current?.label).toBeNull();
+    wrapper.unmount();
+  });
+
+  it('the label buttons act like their keys', async () => {
+    const wrapper = mount(App, { attachTo: document.body, global: { stubs: { MapCanvas: true, TrainingChart: true } } });
+    const project = useProjectStore();
+    await project.openDemo();
+    await settle();
+    await wrapper.get('[data-testid="label-defect"]').trigger('click');
+    await settle();
+    expect(fake.calls.setLabels).toEqual([{ ids: ['img/0000.png'], label: 'defect' }]);
+    expect(project.currentId).toBe('img/0001.png');
+    await wrapper.get('[data-testid="mark-ok"]').trigger('click');
+    await settle();
+    expect(fake.calls.saveReview?.at(-1)).toMatchObject({ id: 'img/0001.png', state: 'ok' });
+    project.select('img/0000.png');
+    await settle();
+    expect(wrapper.get('[data-testid="current-label"]').attributes('data-label')).toBe('defect');
+    await wrapper.get('[data-testid="label-clear"]').trigger('click');
+    await settle();
+    expect(fake.calls.setLabels?.at(-1)).toEqual({ ids: ['img/0000.png'], label: null });
+    expect(wrapper.get('[data-testid="label-clear"]').attributes('disabled')).toBeDefined();
     wrapper.unmount();
   });
 

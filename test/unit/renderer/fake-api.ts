@@ -4,10 +4,14 @@ import {
   type ApiResponses,
   type ExplainResponse,
   type ImageEntry,
+  type ImageLabel,
   type JobEvent,
   type KizuApi,
+  type LabelCounts,
   type MapLayer,
+  type ModelQuality,
   type ReviewRecord,
+  type ReviewState,
 } from '../../../electron/api.ts';
 
 export const SIZE = 32;
@@ -30,6 +34,9 @@ export function blobMap(width = SIZE, height = SIZE, shift = 0): Float32Array {
 
 type Calls = { [M in keyof ApiResponses]?: ApiRequest<M>[] };
 
+/** What saveReview does to the label, as the back end does it. */
+const LABEL_OF_STATE: Partial<Record<ReviewState, ImageLabel>> = { accepted: 'defect', edited: 'defect', ok: 'ok' };
+
 /** An in-memory back end with the API's shapes; records every call. */
 export class FakeApi implements KizuApi {
   readonly calls: Calls = {};
@@ -37,6 +44,16 @@ export class FakeApi implements KizuApi {
   entries: ImageEntry[];
   failExplain = new Set<string>();
   hasModel = true;
+  /** The model the engine runs, which is also the project's. */
+  modelPath = '/models/fake-model';
+  previousModels: string[] = [];
+  quality: ModelQuality | null = null;
+  /** A training the app was closed in the middle of; a resume takes it. */
+  resumable: { out: string; step: number } | null = null;
+  /** Below these label counts, training from the project is refused. */
+  minimum: LabelCounts = { ok: 2, defect: 2 };
+  /** The labels the folder's layout gives, which a cleared user label falls back to. */
+  readonly folderLabels = new Map<string, ImageLabel>();
   private listeners = new Set<(e: JobEvent) => void>();
 
   constructor(count = 5) {
@@ -44,9 +61,15 @@ export class FakeApi implements KizuApi {
       id: `img/${String(i).padStart(4, '0')}.png`,
       name: `${String(i).padStart(4, '0')}.png`,
       state: 'unreviewed' as const,
+      label: null,
+      labelFrom: null,
       score: null,
       modifiedAt: 1_700_000_000_000 + i * 1000,
     }));
+  }
+
+  private labelCounts(): LabelCounts {
+    return { ok: this.entries.filter((e) => e.label === 'ok').length, defect: this.entries.filter((e) => e.label === 'defect').length };
   }
 
   private log<M extends keyof ApiResponses>(method: M, request: ApiRequest<M>): void {
@@ -70,13 +93,25 @@ export class FakeApi implements KizuApi {
     this.log('engineInfo', r);
     return {
       backend: { name: 'wasm', version: '4.22.0', threads: 1, simd: true, label: 'wasm SIMD 4.22.0, 1 thread' },
-      model: !this.hasModel ? null : { name: 'fake-model', path: '/models/fake', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} },
+      model: !this.hasModel ? null : this.summaryOf(this.modelPath),
       version: '0.1.0',
     };
   }
 
-  private info(root: string): ApiResponses['openFolder'] {
-    return { root, imageCount: this.entries.length, reviewedCount: this.entries.filter((e) => e.state !== 'unreviewed').length };
+  private root = '/demo';
+
+  private info(root = this.root): ApiResponses['openFolder'] {
+    this.root = root;
+    return {
+      root,
+      imageCount: this.entries.length,
+      reviewedCount: this.entries.filter((e) => e.state !== 'unreviewed').length,
+      labels: this.labelCounts(),
+      model: this.hasModel ? this.modelPath : null,
+      previousModels: [...this.previousModels],
+      quality: this.quality,
+      resumableTraining: this.resumable,
+    };
   }
 
   async openFolder(r: ApiRequest<'openFolder'>): Promise<ApiResponses['openFolder']> {
@@ -119,7 +154,7 @@ export class FakeApi implements KizuApi {
     for (const method of r.methods ?? ['layercam']) {
       maps[method] = Object.fromEntries(layers.map((l, i) => [l, { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, i) }])) as Record<MapLayer, { width: number; height: number; data: Float32Array }>;
     }
-    return { id: r.id, modelName: 'fake-model', targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8, maps, elapsedMs: 12 };
+    return { id: r.id, modelName: this.summaryOf(this.modelPath).name, targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8, maps, elapsedMs: 12 };
   }
 
   async getReview(r: ApiRequest<'getReview'>): Promise<ApiResponses['getReview']> {
@@ -138,8 +173,56 @@ export class FakeApi implements KizuApi {
       updatedAt: new Date(0).toISOString(),
     };
     this.reviews.set(r.id, record);
-    this.entries = this.entries.map((e) => (e.id === r.id ? { ...e, state: r.state } : e));
+    const label = LABEL_OF_STATE[r.state];
+    this.entries = this.entries.map((e) => (e.id !== r.id ? e : { ...e, state: r.state, ...(label ? { label, labelFrom: 'user' as const } : {}) }));
     return record;
+  }
+
+  async setLabels(r: ApiRequest<'setLabels'>): Promise<ApiResponses['setLabels']> {
+    this.log('setLabels', r);
+    const ids = new Set(r.ids);
+    const relabel = (e: ImageEntry): ImageEntry => {
+      if (r.label !== null) return { ...e, label: r.label, labelFrom: 'user' };
+      const folder = this.folderLabels.get(e.id) ?? null;
+      return { ...e, label: folder, labelFrom: folder === null ? null : 'folder' };
+    };
+    this.entries = this.entries.map((e) => (ids.has(e.id) ? relabel(e) : e));
+    return { entries: this.entries.filter((e) => ids.has(e.id)).map((e) => ({ ...e })), labels: this.labelCounts() };
+  }
+
+  async projectInfo(r: ApiRequest<'projectInfo'>): Promise<ApiResponses['projectInfo']> {
+    this.log('projectInfo', r);
+    return this.info();
+  }
+
+  async trainingSet(r: ApiRequest<'trainingSet'>): Promise<ApiResponses['trainingSet']> {
+    this.log('trainingSet', r);
+    // Reviewed masks are kept out of training, to measure the model on.
+    const measure = this.entries.filter((e) => e.state === 'accepted' || e.state === 'edited').length;
+    const { ok, defect } = this.labelCounts();
+    const used = { ok, defect: defect - measure };
+    return { ...used, measure, minimum: { ...this.minimum }, enough: used.ok >= this.minimum.ok && used.defect >= this.minimum.defect };
+  }
+
+  async useProjectModel(r: ApiRequest<'useProjectModel'>): Promise<ApiResponses['useProjectModel']> {
+    this.log('useProjectModel', r);
+    const before = this.modelPath;
+    const summary = this.load(r.path);
+    this.previousModels = [before, ...this.previousModels.filter((p) => p !== before && p !== r.path)];
+    return summary;
+  }
+
+  async startScoring(r: ApiRequest<'startScoring'>): Promise<ApiResponses['startScoring']> {
+    this.log('startScoring', r);
+    return { jobId: 'score-1' };
+  }
+
+  async startQualityCheck(r: ApiRequest<'startQualityCheck'>): Promise<ApiResponses['startQualityCheck']> {
+    this.log('startQualityCheck', r);
+    if (!this.entries.some((e) => e.state === 'accepted' || e.state === 'edited')) {
+      throw new Error('no image with a reviewed mask the model did not train on');
+    }
+    return { jobId: 'quality-1' };
   }
 
   async startExport(r: ApiRequest<'startExport'>): Promise<ApiResponses['startExport']> {
@@ -149,6 +232,10 @@ export class FakeApi implements KizuApi {
 
   async startTraining(r: ApiRequest<'startTraining'>): Promise<ApiResponses['startTraining']> {
     this.log('startTraining', r);
+    if (r.resume) {
+      if (!this.resumable) throw new Error('no stopped training to resume in this folder');
+      this.resumable = null;
+    }
     return { jobId: 'train-1' };
   }
 
@@ -169,7 +256,16 @@ export class FakeApi implements KizuApi {
 
   async loadModel(r: ApiRequest<'loadModel'>): Promise<ApiResponses['loadModel']> {
     this.log('loadModel', r);
-    if (!r.path.endsWith('.safetensors') && !r.path.startsWith('/models')) throw new Error(`no manifest.json in ${r.path}`);
-    return { name: r.path.split('/').at(-1) ?? r.path, path: r.path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} };
+    return this.load(r.path);
+  }
+
+  private load(path: string): ApiResponses['loadModel'] {
+    if (!path.endsWith('.safetensors') && !path.startsWith('/models')) throw new Error(`no manifest.json in ${path}`);
+    this.modelPath = path;
+    return this.summaryOf(path);
+  }
+
+  private summaryOf(path: string): ApiResponses['loadModel'] {
+    return { name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} };
   }
 }

@@ -3,15 +3,15 @@ import type { ImageEntry } from '../../../electron/api.ts';
 import { createMask, countForeground } from '../../../electron/annotate/mask.ts';
 import { paintSegment, stampDisc } from '../../../renderer/src/lib/brush.ts';
 import { formatDuration } from '../../../renderer/src/lib/format.ts';
-import { countByState, neighbour, nextUnreviewed, orderImages } from '../../../renderer/src/lib/gallery-order.ts';
+import { countByState, countLabels, neighbour, nextUnreviewed, orderImages } from '../../../renderer/src/lib/gallery-order.ts';
 import { outlineRings } from '../../../renderer/src/lib/outline-path.ts';
 import { heatmapRgba, maskFillRgba } from '../../../renderer/src/lib/overlay-pixels.ts';
 import { UndoStack } from '../../../renderer/src/lib/undo-stack.ts';
 import { fitTransform, screenToImage, zoomAbout } from '../../../renderer/src/lib/view-transform.ts';
 import { colormapLut } from '../../../electron/annotate/colormap.ts';
 
-const entry = (name: string, state: ImageEntry['state'], score: number | null, modifiedAt: number): ImageEntry => ({
-  id: `d/${name}`, name, state, score, modifiedAt,
+const entry = (name: string, state: ImageEntry['state'], score: number | null, modifiedAt: number, label: ImageEntry['label'] = null): ImageEntry => ({
+  id: `d/${name}`, name, state, label, labelFrom: label === null ? null : 'user', score, modifiedAt,
 });
 
 describe('gallery order', () => {
@@ -26,6 +26,27 @@ describe('gallery order', () => {
     expect(orderImages(entries, 'all', 'name').map((e) => e.name)).toEqual(['1.png', '2.png', '3.png', '10.png']);
     expect(orderImages(entries, 'all', 'score').map((e) => e.name)).toEqual(['2.png', '3.png', '10.png', '1.png']);
     expect(orderImages(entries, 'all', 'date').map((e) => e.name)).toEqual(['3.png', '10.png', '1.png', '2.png']);
+  });
+
+  it('sorts the most uncertain first: nearest 0.5, ties by name, unscored last', () => {
+    const scored = [
+      entry('a.png', 'unreviewed', 0.95, 1),
+      entry('b.png', 'unreviewed', null, 1),
+      entry('c.png', 'unreviewed', 0.4, 1),
+      entry('d.png', 'unreviewed', 0.55, 1),
+      entry('e.png', 'unreviewed', 0.02, 1),
+      entry('f.png', 'unreviewed', 0.6, 1),
+      entry('g.png', 'unreviewed', null, 1),
+    ];
+    const order = orderImages(scored, 'all', 'uncertainty');
+    expect(order.map((e) => e.name)).toEqual(['d.png', 'c.png', 'f.png', 'a.png', 'e.png', 'b.png', 'g.png']);
+    const distances = order.filter((e) => e.score !== null).map((e) => Math.abs(e.score! - 0.5));
+    expect(distances).toEqual([...distances].sort((x, y) => x - y));
+  });
+
+  it('counts labels, unlabelled included', () => {
+    const labelled = [entry('1.png', 'ok', 0.1, 1, 'ok'), entry('2.png', 'unreviewed', 0.7, 1, 'defect'), entry('3.png', 'accepted', 0.8, 1, 'defect'), entry('4.png', 'unreviewed', null, 1)];
+    expect(countLabels(labelled)).toEqual({ ok: 1, defect: 2, unlabelled: 1 });
   });
 
   it('filters by state and counts every state', () => {

@@ -6,7 +6,7 @@ import { api, setApi } from '../../../renderer/src/api/index.ts';
 import { useJobsStore } from '../../../renderer/src/stores/jobs.ts';
 import { useModelStore } from '../../../renderer/src/stores/model.ts';
 import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
-import { useProjectStore } from '../../../renderer/src/stores/project.ts';
+import { SCORE_REFRESH_MS, useProjectStore } from '../../../renderer/src/stores/project.ts';
 import { SAVE_DEBOUNCE_MS, useReviewStore } from '../../../renderer/src/stores/review.ts';
 import { useTrainingStore } from '../../../renderer/src/stores/training.ts';
 import { blobMap, FakeApi, SIZE } from './fake-api.ts';
@@ -216,13 +216,16 @@ describe('review store', () => {
     expect(review.stats!.area).toBeLessThan(before);
   });
 
-  it('accept saves at once and moves to the next unreviewed image; the state survives a reopen', async () => {
+  it('accept saves at once, with the mask as shown, and moves to the next unreviewed image; the state survives a reopen', async () => {
     const { review, project } = await openDemoWithMap();
     project.select('img/0001.png');
     await settle();
     review.setThreshold(0.4);
+    const shown = Array.from(review.mask!.data);
     await review.review('accepted');
     expect(fake.calls.saveReview!.at(-1)).toMatchObject({ id: 'img/0001.png', state: 'accepted' });
+    // Frozen as accepted: a later model's map must not redraw it.
+    expect(Array.from(fake.calls.saveReview!.at(-1)!.mask!.data)).toEqual(shown);
     expect(project.currentId).toBe('img/0002.png');
     expect(project.reviewedCount).toBe(1);
 
@@ -265,6 +268,7 @@ describe('jobs and training stores', () => {
     const jobs = useJobsStore();
     const training = useTrainingStore();
     await jobs.connect();
+    training.form.source = 'folder';
     training.form.data = '/data/train';
     training.form.out = '/models/new';
     expect(await training.start()).toBe(true);
@@ -302,6 +306,7 @@ describe('jobs and training stores', () => {
     const jobs = useJobsStore();
     const training = useTrainingStore();
     await jobs.connect();
+    training.form.source = 'folder';
     training.form.data = '/d';
     training.form.out = '/o';
     await training.start();
@@ -312,6 +317,212 @@ describe('jobs and training stores', () => {
     expect(training.modelPath).toBeNull();
     fake.emit({ ...base, state: 'cancelled', message: 'cancelled', result: { modelDir: '/models/partial', cancelled: true } });
     expect(training.modelPath).toBe('/models/partial');
+  });
+});
+
+describe('labelling images OK or defect', () => {
+  it('D labels the image on screen defect and moves on to the next unreviewed one', async () => {
+    const { project, review } = await openDemoWithMap();
+    await review.label('defect');
+    expect(fake.calls.setLabels).toEqual([{ ids: ['img/0000.png'], label: 'defect' }]);
+    expect(project.currentId).toBe('img/0001.png');
+    const labelled = project.entries.find((e) => e.id === 'img/0000.png');
+    expect(labelled).toMatchObject({ label: 'defect', labelFrom: 'user', state: 'unreviewed' });
+    expect(project.labelCounts).toEqual({ ok: 0, defect: 1, unlabelled: 4 });
+    // Its mask is still to review: O on the rest wraps round to it.
+    expect(fake.count('saveReview')).toBe(0);
+  });
+
+  it('keeps a selection made while the previous one is still being labelled', async () => {
+    const { project, review } = await openDemoWithMap();
+    project.togglePick('img/0002.png');
+    const saving = review.label('ok');
+    project.select('img/0001.png');
+    project.togglePick('img/0003.png');
+    await saving;
+    expect(project.picked).toEqual(['img/0001.png', 'img/0003.png']);
+  });
+
+  it('O and D on a Ctrl/Shift-picked set label every picked image at once, without reviewing them', async () => {
+    const { project, review } = await openDemoWithMap();
+    project.togglePick('img/0002.png');
+    expect(project.picked).toEqual(['img/0000.png', 'img/0002.png']);
+    await review.label('ok');
+    expect(fake.calls.setLabels).toEqual([{ ids: ['img/0000.png', 'img/0002.png'], label: 'ok' }]);
+    expect(fake.count('saveReview')).toBe(0);
+    expect(project.picked).toEqual([]);
+    expect(project.currentId).toBe('img/0000.png');
+
+    project.select('img/0001.png');
+    project.pickRange('img/0004.png');
+    expect(project.picked).toEqual(['img/0001.png', 'img/0002.png', 'img/0003.png', 'img/0004.png']);
+    await review.label('defect');
+    expect(fake.calls.setLabels?.at(-1)).toEqual({ ids: ['img/0001.png', 'img/0002.png', 'img/0003.png', 'img/0004.png'], label: 'defect' });
+    expect(project.labelCounts).toEqual({ ok: 1, defect: 4, unlabelled: 0 });
+    expect(project.entries.map((e) => e.label)).toEqual(['ok', 'defect', 'defect', 'defect', 'defect']);
+  });
+
+  it('a pick of one is no pick: toggling back leaves O and D for the image on screen', async () => {
+    const { project } = await openDemoWithMap();
+    project.togglePick('img/0003.png');
+    project.togglePick('img/0003.png');
+    expect(project.picked).toEqual([]);
+    project.togglePick('img/0003.png');
+    project.select('img/0001.png');
+    expect(project.picked).toEqual([]);
+  });
+
+  it('accept and OK label the image as the back end does; clearing falls back to the folder label', async () => {
+    fake.folderLabels.set('img/0001.png', 'ok');
+    const { project, review } = await openDemoWithMap();
+    await review.review('accepted');
+    expect(project.entries[0]).toMatchObject({ state: 'accepted', label: 'defect', labelFrom: 'user' });
+    await review.review('ok');
+    expect(project.entries[1]).toMatchObject({ state: 'ok', label: 'ok', labelFrom: 'user' });
+    expect(project.labelCounts).toEqual({ ok: 1, defect: 1, unlabelled: 3 });
+    project.select('img/0001.png');
+    await settle();
+    await review.label(null);
+    expect(fake.calls.setLabels?.at(-1)).toEqual({ ids: ['img/0001.png'], label: null });
+    expect(project.entries[1]).toMatchObject({ label: 'ok', labelFrom: 'folder' });
+    expect(project.currentId).toBe('img/0001.png');
+  });
+
+  it('says which image could not be labelled', async () => {
+    const { project, review, notices } = await openDemoWithMap();
+    fake.setLabels = async () => {
+      throw new Error('sidecar is read-only');
+    };
+    await review.label('defect');
+    expect(notices.items.at(-1)?.text).toContain('0000.png');
+    expect(notices.items.at(-1)?.text).toContain('sidecar is read-only');
+    expect(project.entries[0].label).toBeNull();
+  });
+});
+
+describe('training from the project, and what follows', () => {
+  async function openWithLabels(ok: number, defect: number) {
+    const stores = await openDemoWithMap();
+    fake.entries = fake.entries.map((e, i) => ({ ...e, label: i < ok ? 'ok' : i < ok + defect ? 'defect' : null, labelFrom: i < ok + defect ? 'user' : null }));
+    await stores.project.refresh();
+    const jobs = useJobsStore();
+    await jobs.connect();
+    return { ...stores, jobs, training: useTrainingStore() };
+  }
+
+  it('offers the folder\'s stopped training and resumes it with nothing else to fill in', async () => {
+    fake.resumable = { out: '/demo/.kizu/models/2026-12-03T10-00-00', step: 120 };
+    const { training } = await openWithLabels(1, 1);
+    expect(training.resumable).toEqual({ out: '/demo/.kizu/models/2026-12-03T10-00-00', step: 120 });
+    expect(await training.resume()).toBe(true);
+    expect(fake.calls.startTraining).toEqual([{ resume: true }]);
+    expect(training.resumable).toBeNull();
+    expect(await training.resume()).toBe(false);
+  });
+
+  it('sends neither data nor out for the project source, only once the labels are enough', async () => {
+    const { training, project, review } = await openWithLabels(2, 1);
+    expect(training.form.source).toBe('project');
+    training.open = true;
+    await settle();
+    expect(fake.count('trainingSet')).toBe(1);
+    expect(training.summary).toMatchObject({ ok: 2, defect: 1, enough: false });
+    expect(training.canStart).toBe(false);
+    expect(await training.start()).toBe(false);
+
+    project.select('img/0004.png');
+    await settle();
+    await review.label('defect');
+    await settle();
+    // The new label asked the back end again.
+    expect(fake.count('trainingSet')).toBe(2);
+    expect(training.summary).toMatchObject({ ok: 2, defect: 2, enough: true });
+    training.form.width = 24;
+    expect(await training.start()).toBe(true);
+    const sent = fake.calls.startTraining![0];
+    expect(sent).not.toHaveProperty('data');
+    expect(sent).not.toHaveProperty('out');
+    expect(sent).not.toHaveProperty('defectLabel');
+    expect(sent).not.toHaveProperty('source');
+    expect(sent).toMatchObject({ minutes: 45, width: 24, batch: 16 });
+  });
+
+  it('a finished training of the project refreshes the engine and the project, and drops the old maps', async () => {
+    const { training, model, project, review } = await openWithLabels(2, 2);
+    training.open = true;
+    await settle();
+    await training.start();
+    const engineCalls = fake.count('engineInfo');
+    const infoCalls = fake.count('projectInfo');
+    const explains = fake.count('explain');
+    // The back end made the new model the project's before it reported the end.
+    fake.previousModels = [fake.modelPath];
+    fake.modelPath = '/project/.kizu/models/run-1';
+    fake.emit({ jobId: 'train-1', kind: 'train', state: 'done', done: 10, total: 10, etaSeconds: null, message: '', result: { modelDir: '/project/.kizu/models/run-1' } });
+    await settle();
+    expect(fake.count('engineInfo')).toBe(engineCalls + 1);
+    expect(fake.count('projectInfo')).toBe(infoCalls + 1);
+    expect(model.model?.path).toBe('/project/.kizu/models/run-1');
+    expect(project.info?.model).toBe('/project/.kizu/models/run-1');
+    expect(project.info?.previousModels).toEqual(['/models/fake-model']);
+    expect(training.modelInUse).toBe(true);
+    // The image on screen is explained again by the new model.
+    expect(fake.calls.explain?.slice(explains).map((c) => c.id)).toContain(review.id);
+  });
+
+  it('while the images are re-scored the gallery fetches new scores at most every 2 s, and once at the end', async () => {
+    const { project } = await openWithLabels(0, 0);
+    const lists = fake.count('listImages');
+    const score = (done: number, state: 'running' | 'done' = 'running') =>
+      fake.emit({ jobId: 'score-1', kind: 'score', state, done, total: 5, etaSeconds: null, message: '' });
+    fake.entries = fake.entries.map((e, i) => ({ ...e, score: i / 10 }));
+    score(1);
+    score(2);
+    score(3);
+    await vi.advanceTimersByTimeAsync(SCORE_REFRESH_MS - 10);
+    expect(fake.count('listImages')).toBe(lists);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(fake.count('listImages')).toBe(lists + 1);
+    expect(project.entries.map((e) => e.score)).toEqual([0, 0.1, 0.2, 0.3, 0.4]);
+    score(4);
+    score(5, 'done');
+    await settle();
+    expect(fake.count('listImages')).toBe(lists + 2);
+    // The pending throttled refresh was replaced by the final one.
+    await vi.advanceTimersByTimeAsync(SCORE_REFRESH_MS * 2);
+    expect(fake.count('listImages')).toBe(lists + 2);
+  });
+
+  it('a re-score keeps a review state the gallery shows before its save lands', async () => {
+    const { project } = await openWithLabels(0, 0);
+    project.setState('img/0003.png', 'rejected');
+    fake.emit({ jobId: 'score-1', kind: 'score', state: 'done', done: 5, total: 5, etaSeconds: null, message: '' });
+    await settle();
+    expect(project.entries[3].state).toBe('rejected');
+  });
+
+  it('measuring on reviewed masks: refused with the reason, else the figures come with the project info', async () => {
+    const { model, project, review, notices } = await openWithLabels(0, 0);
+    expect(await model.measureQuality()).toBe(false);
+    expect(notices.items.at(-1)?.text).toContain('no image with a reviewed mask');
+    await review.review('accepted');
+    expect(await model.measureQuality()).toBe(true);
+    fake.emit({ jobId: 'quality-1', kind: 'quality', state: 'running', done: 0, total: 1, etaSeconds: null, message: '' });
+    expect(model.measuring).toBe(true);
+    fake.quality = { model: '/models/fake-model', images: 1, method: 'layercam', layer: 'fused', pixelAuroc: 0.93, miou: 0.48, measuredAt: '2025-01-01T10:00:00.000Z' };
+    fake.emit({ jobId: 'quality-1', kind: 'quality', state: 'done', done: 1, total: 1, etaSeconds: null, message: '', result: { quality: fake.quality } });
+    await settle();
+    expect(model.measuring).toBe(false);
+    expect(project.info?.quality?.pixelAuroc).toBe(0.93);
+  });
+
+  it('with a folder open, a model loaded by hand becomes the folder\'s; the one before is kept', async () => {
+    const { model, project } = await openWithLabels(0, 0);
+    expect(await model.loadModel('/models/other')).toBe(true);
+    expect(fake.calls.useProjectModel).toEqual([{ path: '/models/other' }]);
+    expect(fake.count('loadModel')).toBe(0);
+    expect(project.info?.model).toBe('/models/other');
+    expect(project.info?.previousModels).toEqual(['/models/fake-model']);
   });
 });
 

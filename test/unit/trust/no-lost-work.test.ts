@@ -9,11 +9,11 @@ import { importCoco } from '../../../electron/annotate/formats/coco.ts';
 import { decodeLabelPng } from '../../../electron/annotate/png-codec.ts';
 import { ProjectStore } from '../../../electron/data/project-store.ts';
 import { Rng } from './fuzz/mutate.ts';
-import { EXPORT_FILES, IMAGE_IDS, maskFor, versionOfMask, versionOfTime } from './kill/versioned.ts';
+import { EXPORT_FILES, IMAGE_IDS, LABELLED_ID, labelOf, maskFor, versionOfMask, versionOfTime } from './kill/versioned.ts';
 
 /*
- * No lost work: a child process saves reviews (sidecar + mask, through ProjectStore) and
- * writes an export (through writeExport) in a loop, and is SIGKILLed at a random moment, 30
+ * No lost work: a child process saves reviews (sidecar + mask, through ProjectStore), an
+ * image-level label, and writes an export (through writeExport) in a loop, and is SIGKILLed at a random moment, 30
  * times over on the same folders. After each kill every file must be whole and valid, and be
  * either what it was before the interrupted save or what that save wrote.
  */
@@ -80,6 +80,15 @@ async function observe(): Promise<Versions> {
     expect(review.mask, id).toEqual(maskFor(version));
     versions.set(id, version);
   }
+  if (existsSync(store.sidecarPath(LABELLED_ID))) {
+    const { sidecar, problem } = await store.read(LABELLED_ID);
+    expect(problem, LABELLED_ID).toBeUndefined();
+    const version = versionOfTime(sidecar.updatedAt!);
+    expect(sidecar.label, LABELLED_ID).toBe(labelOf(version));
+    versions.set(LABELLED_ID, version);
+  } else {
+    versions.set(LABELLED_ID, undefined);
+  }
   for (const file of EXPORT_FILES) {
     const path = join(out, ...file.split('/'));
     if (!existsSync(path)) {
@@ -114,7 +123,7 @@ function leftovers(live: Set<string>): { orphans: string[]; temps: string[]; oth
 describe('no lost work: saves and exports SIGKILLed at random moments', () => {
   it(`leaves every file whole, valid, and either the old or the new version, over ${KILLS} kills`, async () => {
     const rng = new Rng(SEED);
-    let previous: Versions = new Map([...IMAGE_IDS, ...EXPORT_FILES].map((f) => [f, undefined]));
+    let previous: Versions = new Map([...IMAGE_IDS, LABELLED_ID, ...EXPORT_FILES].map((f) => [f, undefined]));
     let iterations = 0;
     for (let run = 0; run < KILLS; run++) {
       const first = 1 + run * 10_000;
@@ -137,6 +146,7 @@ describe('no lost work: saves and exports SIGKILLed at random moments', () => {
       const { sidecar } = await store.read(id);
       live.add(store.sidecarPath(id)).add(store.maskPath(id, sidecar.mask!.file));
     }
+    live.add(store.sidecarPath(LABELLED_ID));
     for (const file of EXPORT_FILES) live.add(join(out, ...file.split('/')));
     const { orphans, temps, other } = leftovers(live);
     expect(other).toEqual([]);

@@ -11,6 +11,8 @@ export const WIDTH = 64;
 export const HEIGHT = 32;
 export const VERSION_BITS = 24;
 export const IMAGE_IDS = ['a.png', 'sub/b.png'];
+/** An image only labelled, never reviewed: its label flips with the version. */
+export const LABELLED_ID = 'c.png';
 export const PARAMS = DEFAULT_MASK_PARAMS;
 
 /** A mask whose first row spells `version` in binary, with a block below whose size changes with it. */
@@ -26,6 +28,8 @@ export function versionOfMask(values: ArrayLike<number>): number {
   for (let bit = 0; bit < VERSION_BITS; bit++) if (values[bit]) version |= 1 << bit;
   return version;
 }
+
+export const labelOf = (version: number) => (version % 2 ? 'defect' : 'ok');
 
 /** The sidecar's save time is the version in seconds. */
 export const timeOf = (version: number) => new Date(version * 1000);
