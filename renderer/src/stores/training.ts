@@ -115,13 +115,13 @@ export const useTrainingStore = defineStore('training', () => {
     };
   }
 
-  async function start(): Promise<boolean> {
-    if (!canStart.value) return false;
+  /** Starts a training job; its failure is a notice, the panel's state the job's. */
+  async function launch(params: ApiRequest<'startTraining'>, source: TrainingSource): Promise<boolean> {
     starting.value = true;
     try {
-      const handle = await api().startTraining(request());
+      const handle = await api().startTraining(params);
       jobId.value = handle.jobId;
-      jobSource.value = form.value.source;
+      jobSource.value = source;
       return true;
     } catch (err) {
       notices.error(t.errors.trainingFailed(messageOf(err)));
@@ -131,24 +131,19 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  async function start(): Promise<boolean> {
+    if (!canStart.value) return false;
+    return launch(request(), form.value.source);
+  }
+
   /** The folder's training that stopped when Kizu closed (the back end keeps its checkpoint). */
   const resumable = computed(() => project.info?.resumableTraining ?? null);
 
   async function resume(): Promise<boolean> {
     if (resumable.value === null || starting.value || running.value) return false;
-    starting.value = true;
-    try {
-      const handle = await api().startTraining({ resume: true });
-      jobId.value = handle.jobId;
-      jobSource.value = 'project';
-      await project.refreshInfo();
-      return true;
-    } catch (err) {
-      notices.error(t.errors.trainingFailed(messageOf(err)));
-      return false;
-    } finally {
-      starting.value = false;
-    }
+    const started = await launch({ resume: true }, 'project');
+    if (started) await project.refreshInfo();
+    return started;
   }
 
   async function cancel(): Promise<void> {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MASK_PARAMS, parseRequest, type ApiMethod, type ApiRequest, type ApiResponses, type JobEvent } from '../../../electron/api.ts';
+import { DEFAULT_MASK_PARAMS, type ApiMethod, type ApiRequest, type JobEvent } from '../../../electron/api.ts';
 import { encodePng } from '../../../electron/data/image-io.ts';
 import { TRAINING_SET_FILE } from '../../../electron/data/project-training-set.ts';
 import { renderSample } from '../../../electron/data/synth/render-sample.ts';
 import { createKizuService, type KizuService } from '../../../electron/service/kizu-service.ts';
 import { ENGINE_WORKER_SOURCE, EngineClient } from '../../../electron/worker/engine-client.ts';
+import { callThrough, jobEnd as jobEndOf } from '../helpers/service-calls.ts';
 
 /*
  * The operator's loop through the service, with the real engine and trainer: labels from the
@@ -22,10 +23,7 @@ const folder = join(tmp, 'line 3');
 const engine = new EngineClient(ENGINE_WORKER_SOURCE, { modelPath: null });
 let service: KizuService;
 
-function call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponses[M]> {
-  const handler = service.handlers[method] as (r: unknown) => Promise<ApiResponses[M]>;
-  return handler(parseRequest(method, request));
-}
+const call = <M extends ApiMethod>(method: M, request: ApiRequest<M>) => callThrough(service, method, request);
 
 async function writeSample(path: string, seed: number, defect: boolean): Promise<void> {
   const s = renderSample('woven', seed, SIZE, defect);
@@ -44,18 +42,7 @@ function nextEnd(kind: JobEvent['kind']): Promise<JobEvent> {
   });
 }
 
-function jobEnd(jobId: string): Promise<JobEvent> {
-  return new Promise((resolve) => {
-    const done = service.jobs.list().find((e) => e.jobId === jobId && e.state !== 'running');
-    if (done) return resolve(done);
-    const off = service.jobs.subscribe((e) => {
-      if (e.jobId === jobId && e.state !== 'running') {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
+const jobEnd = (jobId: string) => jobEndOf(service, jobId);
 
 const square = () => {
   const data = new Uint8Array(SIZE * SIZE);

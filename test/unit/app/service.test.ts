@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MASK_PARAMS, parseRequest, type ApiMethod, type ApiRequest, type ApiResponses, type JobEvent, type MaskParams } from '../../../electron/api.ts';
+import { DEFAULT_MASK_PARAMS, type ApiMethod, type ApiRequest, type JobEvent, type MaskParams } from '../../../electron/api.ts';
 import { encodePng } from '../../../electron/data/image-io.ts';
 import { renderSample } from '../../../electron/data/synth/render-sample.ts';
 import { ApiError } from '../../../electron/service/api-error.ts';
 import { createKizuService, type EnginePort, type KizuService } from '../../../electron/service/kizu-service.ts';
 import { ENGINE_WORKER_SOURCE, EngineClient } from '../../../electron/worker/engine-client.ts';
+import { callThrough, jobEnd as jobEndOf } from '../helpers/service-calls.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
 const SIZE = 64;
@@ -30,29 +31,14 @@ const recorder: EnginePort = {
   },
 };
 
-/** Calls a handler the way both transports do: through the request schema first. */
-function call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponses[M]> {
-  const handler = service.handlers[method] as (r: unknown) => Promise<ApiResponses[M]>;
-  return handler(parseRequest(method, request));
-}
+const call = <M extends ApiMethod>(method: M, request: ApiRequest<M>) => callThrough(service, method, request);
 
 async function writeSample(path: string, seed: number, defect: boolean): Promise<void> {
   const s = renderSample('mottled', seed, SIZE, defect);
   writeFileSync(path, await encodePng({ width: SIZE, height: SIZE, channels: 1, data: s.image }));
 }
 
-function jobEnd(jobId: string): Promise<JobEvent> {
-  return new Promise((resolve) => {
-    const done = service.jobs.list().find((e) => e.jobId === jobId && e.state !== 'running');
-    if (done) return resolve(done);
-    const off = service.jobs.subscribe((e) => {
-      if (e.jobId === jobId && e.state !== 'running') {
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
+const jobEnd = (jobId: string) => jobEndOf(service, jobId);
 
 function rectangleMask(x0: number, y0: number, w: number, h: number) {
   const data = new Uint8Array(SIZE * SIZE);
