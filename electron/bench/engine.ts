@@ -6,7 +6,7 @@ import { FoldedResNet } from '../engine/resnet50.ts';
 import { resnet50Config, resnetSpec } from '../engine/resnet-spec.ts';
 import { median, timeIt } from './timing.ts';
 
-function benchManifest(size: number): Manifest {
+export function benchManifest(size: number): Manifest {
   return {
     format: 'kizu-model', schemaVersion: MANIFEST_SCHEMA_VERSION, name: 'bench',
     architecture: { name: 'resnet50', width: 64, blocks: [3, 4, 6, 3] },

@@ -4,11 +4,30 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../data/synth/rng.ts';
 import { initialiseResNet } from '../engine/init-weights.ts';
-import { RESNET50_BLOCKS, resnetSpec } from '../engine/resnet-spec.ts';
+import { RESNET50_BLOCKS, resnetSpec, type ResNetSpec } from '../engine/resnet-spec.ts';
 import { DEFAULT_AUGMENT } from '../engine/train/augment.ts';
 import { flattenNet, ParamLayout } from '../engine/train/param-layout.ts';
 import { ThreadPool } from '../engine/train/shard-pool.ts';
-import type { MicroBatchPlan } from '../engine/train/shard.ts';
+import type { MicroBatchPlan, ShardConfig } from '../engine/train/shard.ts';
+
+/** Random grey images of `size` px in `dir`: training's input, with nothing for the net to learn, as the timing wants. */
+export async function noiseImages(dir: string, count: number, size: number): Promise<string[]> {
+  const rng = new Rng(1);
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const pixels = Buffer.alloc(size * size);
+    for (let p = 0; p < pixels.length; p++) pixels[p] = rng.int(0, 255);
+    const path = join(dir, `${i}.png`);
+    await sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).png().toFile(path);
+    paths.push(path);
+  }
+  return paths;
+}
+
+/** The shard configuration benchmarks train with: the app's augmentation, no dense pretext. */
+export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: number): ShardConfig {
+  return { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null };
+}
 
 /**
  * Training throughput as `kizu train` runs it: one optimiser step of `batch` images split
@@ -19,24 +38,13 @@ export async function benchTraining(opts: { inputSize?: number; width?: number; 
   const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 2 } = opts;
   const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
   try {
-    const rng = new Rng(1);
-    const paths: string[] = [];
-    for (let i = 0; i < batch; i++) {
-      const pixels = Buffer.alloc(inputSize * inputSize);
-      for (let p = 0; p < pixels.length; p++) pixels[p] = rng.int(0, 255);
-      const path = join(dir, `${i}.png`);
-      await sharp(pixels, { raw: { width: inputSize, height: inputSize, channels: 1 } }).png().toFile(path);
-      paths.push(path);
-    }
+    const paths = await noiseImages(dir, batch, inputSize);
     const spec = resnetSpec({ numClasses: 2, inChannels: 1, width, blocks: [...RESNET50_BLOCKS] });
     const layout = new ParamLayout(spec);
     const net = initialiseResNet(spec, 1);
     const params = await flattenNet(layout, net);
     net.dispose();
-    const pool = await ThreadPool.start(
-      { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null },
-      layout.size, workers, opts.backend,
-    );
+    const pool = await ThreadPool.start(benchShardConfig(spec, paths, inputSize), layout.size, workers, opts.backend);
     pool.params.set(params);
     const plans: MicroBatchPlan[][] = Array.from({ length: workers }, () => []);
     for (let m = 0, k = 0; m < batch; m += microBatch, k++) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.ts';
 import { benchLongRun } from '../bench/long-run.ts';
+import { formatProfile, profileExplain, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
@@ -20,9 +21,21 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per figure', (v) => Number.parseInt(v, 10), 5)
     .option('--sizes <list>', 'input sizes', (v) => v.split(',').map(Number), [224, 512])
     .option('--no-training', 'skip the training-step figure (the slowest part)')
+    .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
+    .option('--json', 'with --profile: the profile as one JSON line')
     .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many 256 px images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
-    .action(async (opts: { runs: number; sizes: number[]; training: boolean; long?: number | true }) => {
+    .action(async (opts: { runs: number; sizes: number[]; training: boolean; long?: number | true; profile?: boolean; json?: boolean }) => {
       const backend = await initBackend();
+      if (opts.profile) {
+        const profiles: WorkProfile[] = [];
+        for (const size of opts.sizes) profiles.push(await profileExplain(size));
+        // The default recipe's configuration (width 16, 512 px, micro-batch 4), then full width at 224.
+        profiles.push(await profileTrainingStep({ inputSize: 512, width: 16, microBatch: 4 }));
+        profiles.push(await profileTrainingStep({ inputSize: 224, width: 64, microBatch: 4 }));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ backend: backend.name, version: backend.version, threads: backend.threads, profiles })}\n`);
+        else process.stdout.write(`backend: ${backend.name} ${backend.version}, ${backend.threads} thread(s)\n\n${profiles.map((p) => formatProfile(p)).join('\n\n')}\n`);
+        return;
+      }
       if (opts.long !== undefined) {
         const images = opts.long === true ? 1000 : opts.long;
         const progress = terminalProgress(images, 'long run');
