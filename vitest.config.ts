@@ -25,7 +25,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
-          // Each file runs a server and a Chromium: one at a time on CI's 2 cores.
+          // Each file runs a server and a Chromium: one at a time, and (npm test) after the unit
+          // tests, so that their timeouts measure the app and not CI's 2 cores shared with them.
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,

@@ -86,6 +86,8 @@ export const trainingParamsSchema = z.object({
    * project's training that was stopped by closing the app (ProjectInfo.resumableTraining).
    */
   resume: z.boolean().default(false),
+  /** `kizu pretrain`: the recipe's pretext alone, on the folder's OK images, no labels needed (a dataset folder only). */
+  pretextOnly: z.boolean().default(false),
 });
 export type TrainingParams = z.infer<typeof trainingParamsSchema>;
 

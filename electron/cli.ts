@@ -7,6 +7,7 @@ import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerMakeDataset } from './commands/make-dataset.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerPretrain } from './commands/pretrain.ts';
 import { registerTrain } from './commands/train.ts';
 
 /** Builds the `kizu` command; each subcommand lives in electron/commands/<name>.ts. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerExplain(program);
   registerTrain(program);
+  registerPretrain(program);
   registerEvaluate(program);
   registerExport(program);
   registerMakeDataset(program);

@@ -41,43 +41,50 @@ export function registerTrain(program: Command): void {
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
     .action(async (opts: TrainCliOptions) => {
-      const controller = new AbortController();
-      const onSignal = () => {
-        process.stderr.write('\nkizu train: stopping after this step and writing a checkpoint (Ctrl-C again to force)\n');
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       const { pooling, topkFraction, ...rest } = opts;
-      const options: TrainOptions = {
+      await runTrainCli('train', {
         ...DEFAULT_TRAIN_OPTIONS, ...rest, resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
-      };
-      let bar: Progress | undefined;
-      let shown = 0;
-      try {
-        const result = await train(options, {
-          signal: controller.signal,
-          onProgress: (p) => {
-            if (p.phase === 'prepare') process.stderr.write(`kizu train: ${p.message}\n`);
-            if (p.phase === 'train') {
-              bar ??= terminalProgress(p.totalSteps, 'train');
-              while (shown < p.step) {
-                bar.tick(`loss ${p.loss?.toFixed(4)} acc ${p.accuracy?.toFixed(3)} lr ${p.lr?.toExponential(2)} ${p.imagesPerSecond?.toFixed(2)} img/s`);
-                shown++;
-              }
-            }
-            if (p.validation && p.phase === 'validate') process.stderr.write(`\nepoch ${p.validation.epoch}: validation accuracy ${p.validation.accuracy.toFixed(4)}, AUROC ${p.validation.auroc.toFixed(4)}, loss ${p.validation.loss.toFixed(4)}\n`);
-          },
-        });
-        bar?.stop();
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-        process.exitCode = result.cancelled ? 130 : 0;
-      } finally {
-        bar?.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      });
     });
+}
+
+/**
+ * Runs train() from the terminal: a progress bar, validation lines, Ctrl-C stops after the
+ * step and writes a checkpoint (twice forces), the result as one JSON line on stdout.
+ */
+export async function runTrainCli(name: 'train' | 'pretrain', options: TrainOptions): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    process.stderr.write(`\nkizu ${name}: stopping after this step and writing a checkpoint (Ctrl-C again to force)\n`);
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let bar: Progress | undefined;
+  let shown = 0;
+  try {
+    const result = await train(options, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'prepare') process.stderr.write(`kizu ${name}: ${p.message}\n`);
+        if (p.phase === 'train') {
+          bar ??= terminalProgress(p.totalSteps, name);
+          while (shown < p.step) {
+            bar.tick(`loss ${p.loss?.toFixed(4)} acc ${p.accuracy?.toFixed(3)} lr ${p.lr?.toExponential(2)} ${p.imagesPerSecond?.toFixed(2)} img/s`);
+            shown++;
+          }
+        }
+        if (p.validation && p.phase === 'validate') process.stderr.write(`\nepoch ${p.validation.epoch}: validation accuracy ${p.validation.accuracy.toFixed(4)}, AUROC ${p.validation.auroc.toFixed(4)}, loss ${p.validation.loss.toFixed(4)}\n`);
+      },
+    });
+    bar?.stop();
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.exitCode = result.cancelled ? 130 : 0;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -236,7 +236,10 @@ export function createKizuService(opts: ServiceOptions): KizuService {
     },
 
     async startTraining(params) {
-      if (params.data === undefined) return loop.trainFromProject({ ...params, ...(params.out ? { out: absolute(params.out, 'out') } : {}) });
+      if (params.data === undefined) {
+        if (params.pretextOnly) throw new ApiError(400, 'pretextOnly: pretraining reads a folder of OK images; name it in data', 'data');
+        return loop.trainFromProject({ ...params, ...(params.out ? { out: absolute(params.out, 'out') } : {}) });
+      }
       const data = await existingFolder(params.data, 'data');
       if (params.out === undefined) throw new ApiError(400, 'out: where to write the model is needed when training on a dataset folder', 'out');
       const out = absolute(params.out, 'out');

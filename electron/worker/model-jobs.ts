@@ -34,7 +34,7 @@ export async function runTraining(params: TrainingParams & { data: string; out: 
       ...DEFAULT_TRAIN_OPTIONS,
       data: params.data, out: params.out, defectLabel: params.defectLabel, epochs: params.epochs, batch: params.batch,
       microBatch: microBatchFor(params.batch, DEFAULT_TRAIN_OPTIONS.microBatch), lr: params.lr, inputSize: params.inputSize,
-      init: params.init, width: params.width, seed: params.seed, resume: params.resume, minutes: params.minutes, command: 'kizu app (training panel)',
+      init: params.init, width: params.width, seed: params.seed, resume: params.resume, pretextOnly: params.pretextOnly, minutes: params.minutes, command: params.pretextOnly ? 'kizu app (training panel, pretrain)' : 'kizu app (training panel)',
     },
     {
       signal,

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDataset, type DatasetItem } from '../../data/datasets.ts';
 import { probeImage, readImage } from '../../data/image-io.ts';
+import { openOkImages } from '../../data/ok-images.ts';
 import { auroc } from '../../data/metrics.ts';
 import { hashSeed } from '../../data/synth/rng.ts';
 import { initBackend, describeBackend } from '../backend.ts';
@@ -80,6 +81,11 @@ export interface TrainOptions {
   minutes?: number;
   /** How the run was asked for, for the manifest's provenance. */
   command?: string;
+  /**
+   * `kizu pretrain`: the pretext alone, on a folder's OK images (any layout; a folder of
+   * images without one counts as all OK), no label needed. Its model is an --init.
+   */
+  pretextOnly?: boolean;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
@@ -209,7 +215,7 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
-    denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null,
+    denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false,
   });
 }
 
@@ -273,7 +279,7 @@ export async function train(
   const backend = await initBackend();
   if (o.batch % o.microBatch !== 0) throw new Error(`--batch (${o.batch}) must be a multiple of --micro-batch (${o.microBatch})`);
 
-  const dataset = await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
+  const dataset = o.pretextOnly ? await openOkImages(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel }) : await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
   const usable: DatasetItem[] = dataset.items.filter((i) => i.split !== 'test');
   if (usable.length === 0) throw new Error(`${o.data}: no training images found`);
   const paths = usable.map((i) => i.path);
@@ -322,15 +328,16 @@ export async function train(
     : new Sgd(layout, { momentum: o.momentum, weightDecay: o.weightDecay }, velocity);
   const optimizerState = () => (optimizer instanceof AdamW ? { velocity: optimizer.firstMoment, secondMoment: optimizer.secondMoment } : { velocity: optimizer.velocity });
   const okSet = trainSet.filter((t) => !t.isDefect);
-  const epochLength = epochOrder(trainSet, 0, o.seed, o.balance).length;
+  const epochLength = o.pretextOnly ? okSet.length : epochOrder(trainSet, 0, o.seed, o.balance).length;
   const stepsPerEpoch = Math.max(1, Math.floor(epochLength / o.batch));
   // A budgeted run fixes its length from its steps' pace (PhaseClock): once in the pretext
   // (guessing the fine-tune's pace from its pixels per image), again early in the fine-tune;
   // the plan is checkpointed so a resumed run keeps it.
   const saved = (resumed?.state.extra ?? {}) as { totalSteps?: number; pretextSteps?: number; budget?: BudgetStage };
-  const hasPretext = o.pretextFraction > 0 && okSet.length > 0;
+  const pretextFraction = o.pretextOnly ? 1 : o.pretextFraction;
+  const hasPretext = pretextFraction > 0 && okSet.length > 0;
   let totalSteps = saved.totalSteps ?? o.epochs * stepsPerEpoch;
-  let pretextSteps = saved.pretextSteps ?? (hasPretext ? Math.round(totalSteps * o.pretextFraction) : 0);
+  let pretextSteps = saved.pretextSteps ?? (hasPretext ? Math.round(totalSteps * pretextFraction) : 0);
   let budget: BudgetStage = o.minutes === undefined ? 'planned' : saved.budget ?? (hasPretext ? 'probe-pretext' : 'probe-finetune');
   const phases = () => {
     // A short (budgeted) run must not spend most of itself warming up: at most a tenth of a phase.
@@ -345,7 +352,8 @@ export async function train(
 
   let validation: ValidationResult | null = null;
   const validate = async (epoch: number): Promise<ValidationResult | null> => {
-    if (valIdx.length === 0) return null;
+    // Without defective images there is no AUROC to give; the pretext's own loss is the log's.
+    if (valIdx.length === 0 || !valIdx.some((i) => labelled[i].isDefect)) return null;
     report({ phase: 'validate', step: epoch * stepsPerEpoch, totalSteps, epoch, etaSeconds: null, message: `validating epoch ${epoch + 1}` });
     pool.params.set(params);
     const probs = await pool.predict(valIdx);
@@ -413,8 +421,8 @@ export async function train(
       if (budget === 'probe-pretext' && inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
         const finetunePace = probe.seconds * (o.inputSize / Math.min(o.pretextCrop, o.inputSize)) ** 2;
         const left = secondsLeft() / BUDGET_MARGIN;
-        pretextSteps = step + 1 + Math.floor((o.pretextFraction * left) / probe.seconds);
-        totalSteps = pretextSteps + Math.max(1, Math.floor(((1 - o.pretextFraction) * left) / finetunePace));
+        pretextSteps = step + 1 + Math.floor((pretextFraction * left) / probe.seconds);
+        totalSteps = o.pretextOnly ? pretextSteps : pretextSteps + Math.max(1, Math.floor(((1 - pretextFraction) * left) / finetunePace));
         budget = 'probe-finetune';
         await log({ type: 'plan', minutes: o.minutes, secondsPerStep: probe.seconds, finetuneSecondsPerStep: finetunePace, totalSteps, pretextSteps });
       } else if (budget === 'probe-finetune' && !inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
@@ -450,7 +458,7 @@ export async function train(
     weights: { file: 'weights.safetensors', dtype: o.width >= 32 ? 'float16' : 'float32' },
     provenance: {
       createdAt: new Date().toISOString(),
-      createdBy: 'kizu train',
+      createdBy: o.pretextOnly ? 'kizu pretrain' : 'kizu train',
       command: o.command,
       dataset: resolve(o.data),
       datasetSplit: dataset.split,

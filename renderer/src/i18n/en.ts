@@ -187,6 +187,8 @@ export const en = {
     datasetHint: 'A folder per label (ok/, defect/…), a DAGM layout or a labels CSV.',
     out: 'Save the model to',
     defectLabel: 'Defect label',
+    pretextOnly: 'Pretrain only: learn from the OK images, no labels needed',
+    pretextOnlyHint: 'Kizu draws synthetic defects onto the OK images and learns where they are. The model is a start for training later (Start from weights).',
     length: 'Train for',
     byMinutes: 'a time budget',
     byEpochs: 'a number of epochs',

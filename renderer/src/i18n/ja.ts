@@ -192,6 +192,8 @@ export const ja: Messages = {
     datasetHint: 'ラベルごとのフォルダー（ok/、defect/ など）、DAGM 形式、またはラベルの CSV。',
     out: 'モデルの保存先',
     defectLabel: '欠陥ラベル',
+    pretextOnly: '事前学習のみ：良品画像だけから学習（ラベル不要）',
+    pretextOnlyHint: 'Kizu が良品画像に合成欠陥を描き、その位置を学習します。できたモデルは、後の学習の出発点（初期重み）になります。',
     length: '学習の長さ',
     byMinutes: '時間で指定',
     byEpochs: 'エポック数で指定',

@@ -62,6 +62,8 @@ export const useReviewStore = defineStore('review', () => {
   const saving = ref(false);
 
   const history = new UndoStack<Snapshot>();
+  // The load open() is waiting for: a verdict given while it runs waits for it instead of being lost.
+  let opening: Promise<void> = Promise.resolve();
   const historyVersion = ref(0);
   let lastChange = { key: '', at: 0 };
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -110,7 +112,12 @@ export const useReviewStore = defineStore('review', () => {
     if (next !== null && id.value === imageId) void model.explain(next, method, next);
   }
 
-  async function open(nextId: string | null): Promise<void> {
+  function open(nextId: string | null): Promise<void> {
+    opening = load(nextId);
+    return opening;
+  }
+
+  async function load(nextId: string | null): Promise<void> {
     void flush();
     id.value = nextId;
     loaded.value = false;
@@ -230,7 +237,10 @@ export const useReviewStore = defineStore('review', () => {
 
   /** Accept, reject or mark OK: saved at once, then on to the next unreviewed image. */
   async function review(verdict: 'accepted' | 'rejected' | 'ok'): Promise<void> {
-    if (id.value === null || !loaded.value) return;
+    const at = id.value;
+    if (at === null) return;
+    if (!loaded.value) await opening;
+    if (id.value !== at || !loaded.value) return;
     state.value = verdict;
     const saved = save();
     if (!project.selectNextUnreviewed()) notices.info(t.review.allDone);

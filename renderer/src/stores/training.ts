@@ -26,7 +26,7 @@ const DEFAULT_MINUTES = 45;
 
 const DEFAULT_FORM: TrainingForm = {
   source: 'project', data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15,
-  batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0,
+  batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0, pretextOnly: false,
 };
 
 /**
@@ -104,11 +104,11 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   function request(): ApiRequest<'startTraining'> {
-    const { source, data, out, defectLabel, init, length, minutes, width, ...rest } = form.value;
+    const { source, data, out, defectLabel, init, length, minutes, width, pretextOnly, ...rest } = form.value;
     return {
       ...rest,
       // No data and no out: the back end trains on the open folder's labels, into the folder's models.
-      ...(source === 'folder' ? { data: data.trim(), out: out.trim(), defectLabel } : {}),
+      ...(source === 'folder' ? { data: data.trim(), out: out.trim(), defectLabel, pretextOnly } : {}),
       ...(init.trim() ? { init: init.trim() } : {}),
       ...(length === 'minutes' ? { minutes } : {}),
       ...(width === '' ? {} : { width }),

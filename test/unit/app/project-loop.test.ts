@@ -207,5 +207,7 @@ describe('labels, training from them, and the model they give', () => {
     const summary = await call('trainingSet', {});
     expect(summary.enough).toBe(false);
     await expect(call('startTraining', { epochs: 1 })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/at least 4 OK and 4 defect.*0 OK/) });
+    // Pretraining needs no labels but a folder of OK images to read.
+    await expect(call('startTraining', { pretextOnly: true })).rejects.toMatchObject({ status: 400, where: 'data' });
   });
 });

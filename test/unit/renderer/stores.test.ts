@@ -216,6 +216,15 @@ describe('review store', () => {
     expect(review.stats!.area).toBeLessThan(before);
   });
 
+  it('a verdict given while the image\'s review is still loading is applied once it has loaded, not lost', async () => {
+    const { review } = await openDemoWithMap();
+    const loading = review.open('img/0003.png');
+    expect(review.loaded).toBe(false);
+    await review.review('ok');
+    await loading;
+    expect(fake.calls.saveReview!.at(-1)).toMatchObject({ id: 'img/0003.png', state: 'ok' });
+  });
+
   it('accept saves at once, with the mask as shown, and moves to the next unreviewed image; the state survives a reopen', async () => {
     const { review, project } = await openDemoWithMap();
     project.select('img/0001.png');
@@ -317,6 +326,19 @@ describe('jobs and training stores', () => {
     expect(training.modelPath).toBeNull();
     fake.emit({ ...base, state: 'cancelled', message: 'cancelled', result: { modelDir: '/models/partial', cancelled: true } });
     expect(training.modelPath).toBe('/models/partial');
+  });
+});
+
+describe('pretraining from the Train dialog', () => {
+  it('sends pretextOnly with a dataset folder', async () => {
+    freshStores();
+    const training = useTrainingStore();
+    training.form.source = 'folder';
+    training.form.data = '/good-parts';
+    training.form.out = '/models/pre';
+    training.form.pretextOnly = true;
+    await training.start();
+    expect(fake.calls.startTraining?.at(-1)).toMatchObject({ data: '/good-parts', out: '/models/pre', pretextOnly: true });
   });
 });
 
@@ -444,6 +466,8 @@ describe('training from the project, and what follows', () => {
     expect(sent).not.toHaveProperty('out');
     expect(sent).not.toHaveProperty('defectLabel');
     expect(sent).not.toHaveProperty('source');
+    // Pretraining reads a folder of OK images; the folder's own labels always train the classifier.
+    expect(sent).not.toHaveProperty('pretextOnly');
     expect(sent).toMatchObject({ minutes: 45, width: 24, batch: 16 });
   });
 
