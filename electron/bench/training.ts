@@ -34,8 +34,9 @@ export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: n
  * into micro-batches over `workers` threads, each with its own backend. The first step warms
  * up (image cache, kernels); the median of the next `steps` is reported.
  */
-export async function benchTraining(opts: { inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string } = {}): Promise<Record<string, number>> {
+export async function benchTraining(opts: { inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string; name?: string } = {}): Promise<Record<string, number>> {
   const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 2 } = opts;
+  const name = opts.name ?? String(inputSize);
   const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
   try {
     const paths = await noiseImages(dir, batch, inputSize);
@@ -64,10 +65,10 @@ export async function benchTraining(opts: { inputSize?: number; width?: number; 
     times.sort((a, b) => a - b);
     const stepMs = times[Math.floor(times.length / 2)];
     return {
-      [`train_step_${inputSize}_b${batch}_ms`]: Math.round(stepMs),
-      [`train_${inputSize}_images_per_s`]: Math.round((batch / (stepMs / 1000)) * 100) / 100,
-      train_workers: workers,
-      train_width: width,
+      [`train_step_${name}_b${batch}_ms`]: Math.round(stepMs),
+      [`train_${name}_images_per_s`]: Math.round((batch / (stepMs / 1000)) * 100) / 100,
+      [`train_${name}_workers`]: workers,
+      [`train_${name}_width`]: width,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

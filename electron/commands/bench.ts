@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.ts';
 import { benchLongRun } from '../bench/long-run.ts';
 import { formatProfile, profileExplain, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
+import { benchPytorch } from '../bench/pytorch.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
@@ -20,11 +21,12 @@ export function registerBench(program: Command): void {
     .description('measure the engine on this machine and print one JSON line')
     .option('--runs <n>', 'timed runs per figure', (v) => Number.parseInt(v, 10), 5)
     .option('--sizes <list>', 'input sizes', (v) => v.split(',').map(Number), [224, 512])
-    .option('--no-training', 'skip the training-step figure (the slowest part)')
+    .option('--no-training', 'skip the training-step figures (the slowest part)')
+    .option('--no-pytorch', 'skip PyTorch\'s figures for the same work (measured where Debian\'s python3-torch is installed)')
     .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
     .option('--json', 'with --profile: the profile as one JSON line')
     .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many 256 px images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
-    .action(async (opts: { runs: number; sizes: number[]; training: boolean; long?: number | true; profile?: boolean; json?: boolean }) => {
+    .action(async (opts: { runs: number; sizes: number[]; training: boolean; pytorch: boolean; long?: number | true; profile?: boolean; json?: boolean }) => {
       const backend = await initBackend();
       if (opts.profile) {
         const profiles: WorkProfile[] = [];
@@ -53,7 +55,11 @@ export function registerBench(program: Command): void {
       }
       const engine = await benchEngine(opts.sizes, opts.runs);
       const threshold = await benchThreshold();
-      const training = opts.training ? await benchTraining({ backend: backend.name }) : {};
+      // Full width at 224, and the default recipe's configuration as `kizu train` runs it.
+      const training = opts.training
+        ? { ...(await benchTraining({ backend: backend.name })), ...(await benchTraining({ backend: backend.name, inputSize: 512, width: 16, batch: 16, microBatch: 4, name: 'default' })) }
+        : {};
+      const torch = opts.pytorch ? await benchPytorch(2, { runs: Math.max(2, Math.min(opts.runs, 5)), sizes: opts.sizes }) : { figures: null, reason: 'skipped (--no-pytorch)' };
       const ratios: Record<string, number> = {};
       for (const size of opts.sizes) {
         const fwd = PYTORCH_MS[`forward_${size}` as keyof typeof PYTORCH_MS];
@@ -62,7 +68,23 @@ export function registerBench(program: Command): void {
         if (cam) ratios[`explain3_${size}_vs_pytorch_layercam_layer3`] = round2(engine[`explain3_${size}_ms`] / cam);
       }
       if (training.train_224_images_per_s) ratios.train_224_vs_pytorch = round2(PYTORCH_TRAIN_224_IMAGES_PER_S / training.train_224_images_per_s);
-      const line = { backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, ...engine, ...threshold, ...training, ...ratios, peak_rss_mib: peakRssMiB() };
+      // Measured in this run: what issue 13's targets are stated in.
+      const live = torch.figures;
+      if (live) {
+        for (const size of opts.sizes) {
+          const one = live[`pytorch_layercam1_${size}_ms`];
+          if (typeof one === 'number') ratios[`explain3_${size}_over_pytorch_layercam1`] = round2(engine[`explain3_${size}_ms`] / one);
+        }
+        for (const name of ['224', 'default']) {
+          const theirs = live[`pytorch_train_${name}_images_per_s`];
+          const ours = (training as Record<string, number>)[`train_${name}_images_per_s`];
+          if (typeof theirs === 'number' && ours) ratios[`train_${name}_share_of_pytorch`] = round2(ours / theirs);
+        }
+      }
+      const line = {
+        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, ...engine, ...threshold, ...training,
+        ...(live ?? { pytorch: torch.reason ?? 'not measured' }), ...ratios, peak_rss_mib: peakRssMiB(),
+      };
       process.stdout.write(`${JSON.stringify(line)}\n`);
     });
 }

@@ -13,6 +13,21 @@ export interface LoadedImage {
 /** Decoded images kept for going back and forth between neighbours. */
 const KEEP = 4;
 const cache = new Map<string, LoadedImage>();
+/**
+ * The image on screen is never evicted: decodes started for images the inspector has already
+ * left can finish after the current one and would otherwise push it out, closing a bitmap the
+ * viewer is still drawing.
+ */
+let onScreen: string | null = null;
+
+function evictBeyondKeep(): void {
+  for (const [oldId, old] of cache) {
+    if (cache.size <= KEEP) return;
+    if (oldId === onScreen) continue;
+    cache.delete(oldId);
+    old.bitmap.close();
+  }
+}
 
 async function decode(id: string): Promise<LoadedImage> {
   const hit = cache.get(id);
@@ -25,11 +40,7 @@ async function decode(id: string): Promise<LoadedImage> {
   const bitmap = await createImageBitmap(new Blob([pixels.png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
   const loaded = { id, width: pixels.width, height: pixels.height, bitmap };
   cache.set(id, loaded);
-  while (cache.size > KEEP) {
-    const [oldId, old] = cache.entries().next().value as [string, LoadedImage];
-    cache.delete(oldId);
-    old.bitmap.close();
-  }
+  evictBeyondKeep();
   return loaded;
 }
 
@@ -41,6 +52,7 @@ export function useImageBitmap(id: Ref<string | null>, name: Ref<string>): { ima
   watch(
     id,
     async (next) => {
+      onScreen = next;
       if (next === null) {
         image.value = null;
         return;
