@@ -14,6 +14,13 @@ export type ReviewState = (typeof REVIEW_STATES)[number];
 export const IMAGE_LABELS = ['ok', 'defect'] as const;
 export type ImageLabel = (typeof IMAGE_LABELS)[number];
 
+/**
+ * The label a review gives an image: a reviewed mask says "defect", "Mark OK" says OK. The
+ * other states (a rejected map, an undone review) leave the label as it was: the map was
+ * wrong, not the label. The back end stores it; the renderer shows it before the save returns.
+ */
+export const LABEL_OF_REVIEW: Readonly<Partial<Record<ReviewState, ImageLabel>>> = { accepted: 'defect', edited: 'defect', ok: 'ok' };
+
 export const CAM_METHOD_NAMES = ['layercam', 'gradcam', 'gradcampp'] as const;
 export type CamMethodName = (typeof CAM_METHOD_NAMES)[number];
 

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { decodeLabelPng, encodeGreyPng } from '../annotate/png-codec.ts';
 import {
-  DEFAULT_MASK_PARAMS, IMAGE_LABELS, maskParamsSchema, REVIEW_STATES, type ImageLabel, type MaskParams, type ReviewState, type WireMask,
+  DEFAULT_MASK_PARAMS, IMAGE_LABELS, LABEL_OF_REVIEW, maskParamsSchema, REVIEW_STATES, type ImageLabel, type MaskParams, type ReviewState, type WireMask,
 } from '../api.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
@@ -58,16 +58,6 @@ export interface SidecarRead {
   sidecar: Sidecar;
   /** Set when a sidecar or its mask existed but could not be used: the image then counts as unreviewed. */
   problem?: StoreProblem;
-}
-
-/**
- * The label a review leaves: a reviewed mask says "defect", "Mark OK" says OK; rejecting a map
- * says the map was wrong, not the label, so it keeps the one there was.
- */
-export function labelFor(state: ReviewState, previous: ImageLabel | null): ImageLabel | null {
-  if (state === 'ok') return 'ok';
-  if (state === 'accepted' || state === 'edited') return 'defect';
-  return previous;
 }
 
 export function emptySidecar(id: string): Sidecar {
@@ -162,7 +152,7 @@ export class ProjectStore {
     return this.serialise(id, async () => {
       const { sidecar: previous } = await this.read(id);
       const next: Sidecar = {
-        ...previous, state: update.state, label: labelFor(update.state, previous.label), params: update.params,
+        ...previous, state: update.state, label: LABEL_OF_REVIEW[update.state] ?? previous.label, params: update.params,
         mask: update.mask ? await this.writeMask(id, update.mask) : null, updatedAt: now.toISOString(),
       };
       await this.writeSidecar(id, next);

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { ImageEntry, ImageLabel, JobEvent, ProjectInfo, ReviewState } from '../../../electron/api.ts';
+import { LABEL_OF_REVIEW, type ImageEntry, type ImageLabel, type JobEvent, type ProjectInfo, type ReviewState } from '../../../electron/api.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
 import { countByState, countLabels, neighbour, nextUnreviewed, orderImages, type SortKey, type StateFilter } from '../lib/gallery-order.ts';
@@ -14,12 +14,6 @@ const currentKey = (root: string) => `kizu.current:${root}`;
 export const SCORE_REFRESH_MS = 2000;
 
 type EntryPatch = Partial<Pick<ImageEntry, 'state' | 'score' | 'label' | 'labelFrom'>>;
-
-/**
- * saveReview labels the image too (a reviewed mask means defect, OK means ok; a rejection or
- * undoing a review leaves the label). Mirrored here so the gallery shows it without a refetch.
- */
-const LABEL_OF_STATE: Partial<Record<ReviewState, ImageLabel>> = { accepted: 'defect', edited: 'defect', ok: 'ok' };
 
 /**
  * The open folder, its images with their review states, labels and scores, which one is on
@@ -244,7 +238,8 @@ export const useProjectStore = defineStore('project', () => {
   }
 
   function setState(id: string, state: ReviewState): void {
-    const label = LABEL_OF_STATE[state];
+    // saveReview labels the image too; shown at once rather than after a refetch.
+    const label = LABEL_OF_REVIEW[state];
     patch(new Map([[id, label ? { state, label, labelFrom: 'user' as const } : { state }]]));
   }
 

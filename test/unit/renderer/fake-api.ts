@@ -1,5 +1,6 @@
 import {
   DEFAULT_MASK_PARAMS,
+  LABEL_OF_REVIEW,
   type ApiRequest,
   type ApiResponses,
   type ExplainResponse,
@@ -11,7 +12,6 @@ import {
   type MapLayer,
   type ModelQuality,
   type ReviewRecord,
-  type ReviewState,
 } from '../../../electron/api.ts';
 
 export const SIZE = 32;
@@ -33,9 +33,6 @@ export function blobMap(width = SIZE, height = SIZE, shift = 0): Float32Array {
 }
 
 type Calls = { [M in keyof ApiResponses]?: ApiRequest<M>[] };
-
-/** What saveReview does to the label, as the back end does it. */
-const LABEL_OF_STATE: Partial<Record<ReviewState, ImageLabel>> = { accepted: 'defect', edited: 'defect', ok: 'ok' };
 
 /** An in-memory back end with the API's shapes; records every call. */
 export class FakeApi implements KizuApi {
@@ -173,7 +170,7 @@ export class FakeApi implements KizuApi {
       updatedAt: new Date(0).toISOString(),
     };
     this.reviews.set(r.id, record);
-    const label = LABEL_OF_STATE[r.state];
+    const label = LABEL_OF_REVIEW[r.state];
     this.entries = this.entries.map((e) => (e.id !== r.id ? e : { ...e, state: r.state, ...(label ? { label, labelFrom: 'user' as const } : {}) }));
     return record;
   }
