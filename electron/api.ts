@@ -72,6 +72,13 @@ export const maskSchema = z.object({
 }).refine((m) => m.data.length === m.width * m.height, { message: 'mask data length must be width * height' });
 export type WireMask = z.infer<typeof maskSchema>;
 
+/**
+ * The time budget a training run gets when it is given neither minutes nor epochs (the CLI and
+ * the app's Train dialog alike): an operator's shift has room for it, and on a 2-core
+ * workstation it trains the default recipe to a usable model.
+ */
+export const DEFAULT_TRAINING_MINUTES = 45;
+
 export const trainingParamsSchema = z.object({
   /** A dataset folder or CSV; absent: the open project's labelled images. */
   data: path.optional(),

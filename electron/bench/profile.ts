@@ -53,16 +53,20 @@ async function profiled(what: string, work: () => Promise<unknown>): Promise<Wor
   return { what, wallMs, kernelMs: rows.reduce((a, r) => a + r.ms, 0), rows };
 }
 
-/** Explain, LayerCAM on layer2..4 in one pass, of a full-width ResNet50 (seeded weights) at `size` px. */
+/**
+ * Explain, LayerCAM on layer2..4 in one pass, of a full-width ResNet50 (seeded weights) at
+ * `size` px, on tfjs: the profiler sees tfjs's kernels only, so this is the fallback's split
+ * (onnxruntime, where it loads, runs the passes as one graph).
+ */
 export async function profileExplain(size: number): Promise<WorkProfile> {
   const net = initialiseResNet(resnetSpec(resnet50Config(2, 3)), 1);
-  const explainer = new Explainer(benchManifest(size), { net });
+  const explainer = new Explainer(benchManifest(size), { net }, { engine: 'tfjs' });
   net.dispose();
   const image = { width: size, height: size, channels: 3 as const, bitDepth: 8 as const, data: (await tf.randomUniform([size * size * 3], 0, 1, 'float32', 3).data()) as Float32Array };
   const explain = () => explainer.explain(image, { methods: ['layercam'], layers: ['layer2', 'layer3', 'layer4'] });
   try {
     await explain();
-    return await profiled(`explain, LayerCAM layer2-4, full width, ${size} px`, explain);
+    return await profiled(`explain on tfjs, LayerCAM layer2-4, full width, ${size} px`, explain);
   } finally {
     explainer.dispose();
   }

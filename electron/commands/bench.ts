@@ -53,7 +53,7 @@ export function registerBench(program: Command): void {
         process.stdout.write(`${JSON.stringify(line)}\n`);
         return;
       }
-      const engine = await benchEngine(opts.sizes, opts.runs);
+      const { figures: engine, engine: explainEngine } = await benchEngine(opts.sizes, opts.runs);
       const threshold = await benchThreshold();
       // Full width at 224, and the default recipe's configuration as `kizu train` runs it.
       const training = opts.training
@@ -82,7 +82,7 @@ export function registerBench(program: Command): void {
         }
       }
       const line = {
-        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, ...engine, ...threshold, ...training,
+        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, ...engine, ...threshold, ...training,
         ...(live ?? { pytorch: torch.reason ?? 'not measured' }), ...ratios, peak_rss_mib: peakRssMiB(),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);

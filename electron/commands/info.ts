@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { initBackend, type BackendInfo } from '../engine/backend.ts';
 import { isModelDir, readManifest } from '../engine/model-dir.ts';
 import type { Manifest } from '../engine/manifest.ts';
+import { probeExplainEngine } from '../engine/onnx/onnx-evidence.ts';
 import { defaultModelDir } from '../paths.ts';
 import { packageVersion } from '../version.ts';
 
@@ -10,6 +11,8 @@ export interface InfoReport {
   node: string;
   platform: string;
   backend: BackendInfo;
+  /** What runs the network's passes for maps and scores (the formulas and training are tfjs's). */
+  explainEngine: Awaited<ReturnType<typeof probeExplainEngine>>;
   tfjsCore: string;
   defaultModel: { path: string; manifest: Manifest } | { path: string; missing: string };
 }
@@ -32,6 +35,7 @@ export async function collectInfo(): Promise<InfoReport> {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     backend,
+    explainEngine: await probeExplainEngine(),
     tfjsCore: packageVersion('@tensorflow/tfjs-core'),
     defaultModel,
   };
@@ -42,6 +46,8 @@ export function formatInfo(r: InfoReport): string {
     `kizu ${r.kizu} on Node ${r.node} (${r.platform})`,
     `backend: ${r.backend.name} (tfjs ${r.backend.tfName} ${r.backend.version}, tfjs-core ${r.tfjsCore}), ${r.backend.threads} thread(s)${r.backend.name === 'wasm' ? `, SIMD ${r.backend.simd ? 'on' : 'off'}` : ''}`,
     ...r.backend.fallbacks.map((f) => `  skipped ${f}`),
+    `maps and scores: ${r.explainEngine.label}`,
+    ...(r.explainEngine.fallback ? [`  skipped ${r.explainEngine.fallback}`] : []),
   ];
   if ('manifest' in r.defaultModel) {
     const m = r.defaultModel.manifest;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { DEFAULT_TRAINING_MINUTES } from '../api.ts';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../engine/train/train.ts';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './cli-options.ts';
-import { runTrainCli } from './train.ts';
+import { budgetMinutes, runTrainCli } from './train.ts';
 
 type PretrainCliOptions = Pick<TrainOptions, 'data' | 'out' | 'epochs' | 'batch' | 'microBatch' | 'lr' | 'inputSize' | 'width' | 'init' | 'seed' | 'workers' | 'checkpointEvery' | 'pretextCrop' | 'denseWeight' | 'minutes' | 'okLabel'> & { resume?: boolean };
 
@@ -18,8 +19,8 @@ export function registerPretrain(program: Command): void {
     .requiredOption('--data <folder>', 'a folder of OK images, or any dataset layout (its OK training images are used)')
     .requiredOption('--out <dir>', 'model directory to write (checkpoints and train-log.jsonl go there too)')
     .option('--ok-label <name>', 'folder layouts: which folder holds the OK images')
-    .option('--minutes <n>', 'time budget: plan the schedule to end within N minutes; overrides --epochs', positiveNumber('--minutes'))
-    .option('--epochs <n>', 'epochs over the OK images', positiveInt('--epochs'), d.epochs)
+    .option('--minutes <n>', `time budget: plan the schedule to end within N minutes; overrides --epochs (default: ${DEFAULT_TRAINING_MINUTES} unless --epochs is given)`, positiveNumber('--minutes'))
+    .option('--epochs <n>', 'epochs over the OK images, instead of a time budget', positiveInt('--epochs'), d.epochs)
     .option('--batch <n>', 'crops per optimiser step', positiveInt('--batch'), d.batch)
     .option('--micro-batch <n>', 'crops per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)
     .option('--lr <x>', 'peak learning rate (warm-up then cosine)', nonNegativeNumber('--lr'), d.lr)
@@ -32,9 +33,9 @@ export function registerPretrain(program: Command): void {
     .option('--seed <n>', 'seed for initialisation, sampling, augmentation and the drawn defects', nonNegativeInt('--seed'), d.seed)
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
-    .action(async (opts: PretrainCliOptions) => {
+    .action(async (opts: PretrainCliOptions, command: Command) => {
       await runTrainCli('pretrain', {
-        ...DEFAULT_TRAIN_OPTIONS, ...opts, resume: Boolean(opts.resume), pretextOnly: true, command: `kizu ${process.argv.slice(2).join(' ')}`,
+        ...DEFAULT_TRAIN_OPTIONS, ...opts, minutes: budgetMinutes(opts.minutes, command), resume: Boolean(opts.resume), pretextOnly: true, command: `kizu ${process.argv.slice(2).join(' ')}`,
       });
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_TRAINING_MINUTES } from '../api.ts';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../engine/train/train.ts';
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './cli-options.ts';
 import { terminalProgress, type Progress } from './progress.ts';
@@ -15,7 +16,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <dir>', 'model directory to write (checkpoints and train-log.jsonl go there too)')
     .option('--defect-label <name>', 'which label means defect', d.defectLabel)
     .option('--ok-label <name>', 'folder layouts: which folder holds the OK images (default: ok, good or normal); every other folder is a defect kind')
-    .option('--epochs <n>', 'epochs', positiveInt('--epochs'), d.epochs)
+    .option('--epochs <n>', 'train for N epochs instead of a time budget', positiveInt('--epochs'), d.epochs)
     .option('--batch <n>', 'images per optimiser step', positiveInt('--batch'), d.batch)
     .option('--micro-batch <n>', 'images per pass; gradients accumulate to --batch', positiveInt('--micro-batch'), d.microBatch)
     .option('--lr <x>', 'peak learning rate (warm-up then cosine)', nonNegativeNumber('--lr'), d.lr)
@@ -32,7 +33,7 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
     .option('--no-balance', 'sample classes as they come instead of balancing them')
-    .option('--minutes <n>', 'time budget: plan the schedule (phases, learning-rate decay) to end within N minutes; overrides --epochs', positiveNumber('--minutes'))
+    .option('--minutes <n>', `time budget: plan the schedule (phases, learning-rate decay) to end within N minutes; overrides --epochs (default: ${DEFAULT_TRAINING_MINUTES} unless --epochs is given)`, positiveNumber('--minutes'))
     .option('--pooling <kind>', 'head: topk (mean of the most defect-like layer4 positions) or avg (torchvision)', choice('--pooling', ['topk', 'avg'] as const), d.pooling.kind)
     .option('--topk-fraction <x>', 'share of layer4 positions the topk head averages', positiveNumber('--topk-fraction'), d.pooling.kind === 'topk' ? d.pooling.fraction : 1 / 16)
     .option('--pretext-fraction <x>', 'share of the run spent on synthetic defects drawn onto OK images (0 = none)', nonNegativeNumber('--pretext-fraction'), d.pretextFraction)
@@ -40,13 +41,22 @@ export function registerTrain(program: Command): void {
     .option('--clip-norm <x>', 'largest gradient norm a step applies (0 = no limit)', nonNegativeNumber('--clip-norm'), d.clipNorm)
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
-    .action(async (opts: TrainCliOptions) => {
+    .action(async (opts: TrainCliOptions, command: Command) => {
       const { pooling, topkFraction, ...rest } = opts;
       await runTrainCli('train', {
-        ...DEFAULT_TRAIN_OPTIONS, ...rest, resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
+        ...DEFAULT_TRAIN_OPTIONS, ...rest, minutes: budgetMinutes(opts.minutes, command), resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
       });
     });
+}
+
+/**
+ * A run asked for with neither --minutes nor --epochs gets the default time budget, as the
+ * app's Train does: a schedule that ends when the operator was told it would.
+ */
+export function budgetMinutes(minutes: number | undefined, command: Command): number | undefined {
+  if (minutes !== undefined) return minutes;
+  return command.getOptionValueSource('epochs') === 'cli' ? undefined : DEFAULT_TRAINING_MINUTES;
 }
 
 /**

@@ -51,6 +51,7 @@ export type SplitCheck =
 export interface EvaluationReport {
   model: string;
   dataset: string;
+  /** The tfjs backend and the engine that ran the network's passes (onnxruntime or tfjs). */
   backend: string;
   classification: {
     images: number;
@@ -204,7 +205,7 @@ export async function evaluate(
     return {
       model: `${model.manifest.name} (${opts.model})`,
       dataset: opts.data,
-      backend: describeBackend(backend),
+      backend: `${describeBackend(backend)}; passes on ${(await explainer.engine()).name}`,
       classification: {
         images: test.length,
         accuracy: probs.filter((p, i) => (p >= 0.5) === truth[i]).length / Math.max(1, probs.length),

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RasterImage } from '../data/image-io.ts';
-import { gatherEvidence } from './cam/evidence.ts';
-import { InputGradientConvs } from './cam/input-gradient.ts';
+import { TfjsEvidence } from './cam/evidence.ts';
+import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from './cam/evidence-source.ts';
 import { CAM_FORMULAS } from './cam/methods.ts';
 import { fuse, minMaxNormalise, upsample } from './cam/resize.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import type { Manifest } from './manifest.ts';
 import type { LoadedModel } from './model-dir.ts';
 import { networkInputSize, toInputTensor } from './preprocess.ts';
+import { OnnxEvidence } from './onnx/onnx-evidence.ts';
 import { FoldedResNet } from './resnet50.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
@@ -62,21 +63,64 @@ async function toMap(t: tf.Tensor2D): Promise<Map2D> {
   return { width, height, data: (await t.data()) as Float32Array };
 }
 
+export interface ExplainerOptions {
+  /** Which library runs the passes; default KIZU_EXPLAIN_ENGINE, else onnxruntime where it loads, else tfjs. */
+  engine?: ExplainEngineName;
+}
+
+/** The engine an Explainer runs on, and why a preferred one was skipped. */
+export interface ExplainEngineInfo {
+  name: ExplainEngineName;
+  fallback?: string;
+}
+
 /**
  * The CAM engine for one model: ONE forward and ONE backward pass per image serve every
  * requested method and layer. It holds the BatchNorm-folded weights; dispose() frees them.
+ * The passes run on onnxruntime's CPU kernels where the optional onnxruntime-node loads
+ * (several times faster than tfjs-wasm here), else on tfjs; the maps are the same to float
+ * precision, and the known-answer tests hold on both.
  */
 export class Explainer {
   private readonly folded: FoldedResNet;
-  private readonly backward: InputGradientConvs;
+  private readonly requested: ExplainEngineName | undefined;
+  private opened?: Promise<{ source: EvidenceSource; info: ExplainEngineInfo }>;
+  private ready?: EvidenceSource;
+  private disposed = false;
 
-  constructor(readonly manifest: Manifest, model: Pick<LoadedModel, 'net'>) {
+  constructor(readonly manifest: Manifest, model: Pick<LoadedModel, 'net'>, options: ExplainerOptions = {}) {
     this.folded = FoldedResNet.fold(model.net);
-    this.backward = new InputGradientConvs(this.folded);
+    this.requested = options.engine ?? parseExplainEngine(process.env.KIZU_EXPLAIN_ENGINE);
   }
 
-  static fromModel(model: LoadedModel): Explainer {
-    return new Explainer(model.manifest, model);
+  static fromModel(model: LoadedModel, options?: ExplainerOptions): Explainer {
+    return new Explainer(model.manifest, model, options);
+  }
+
+  private open(): Promise<{ source: EvidenceSource; info: ExplainEngineInfo }> {
+    this.opened ??= (async () => {
+      if (this.requested === 'tfjs') return { source: new TfjsEvidence(this.folded), info: { name: 'tfjs' as const } };
+      try {
+        const source = await OnnxEvidence.create(this.folded);
+        return { source, info: { name: source.name } };
+      } catch (err) {
+        const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        if (this.requested === 'onnxruntime') throw new Error(`KIZU_EXPLAIN_ENGINE=onnxruntime was requested but it cannot run: ${why}`);
+        return { source: new TfjsEvidence(this.folded), info: { name: 'tfjs' as const, fallback: `onnxruntime: ${why}` } };
+      }
+    })();
+    return this.opened;
+  }
+
+  private async source(): Promise<EvidenceSource> {
+    if (this.disposed) throw new Error('this explainer has been disposed');
+    this.ready ??= (await this.open()).source;
+    return this.ready;
+  }
+
+  /** Which engine runs this model's passes (opening it if it is not yet). */
+  async engine(): Promise<ExplainEngineInfo> {
+    return (await this.open()).info;
   }
 
   inputSizeFor(image: Pick<RasterImage, 'height' | 'width'>): [number, number] {
@@ -84,9 +128,14 @@ export class Explainer {
   }
 
   async classify(image: RasterImage): Promise<Classification> {
-    const logits = tf.tidy(() => this.folded.forward(toInputTensor(image, this.manifest)).logits);
-    const values = Array.from(await logits.data());
-    logits.dispose();
+    const source = await this.source();
+    const x = toInputTensor(image, this.manifest);
+    let values: number[];
+    try {
+      values = await source.logits(x);
+    } finally {
+      x.dispose();
+    }
     const probabilities = softmax(values);
     return { logits: values, probabilities, defectProbability: probabilities[this.manifest.defectClass] };
   }
@@ -100,10 +149,13 @@ export class Explainer {
     const wantFused = opts.fused ?? layers.length > 1;
     const { height, width } = image;
 
+    if (layers.length === 0) throw new Error('explain needs at least one of layer2, layer3, layer4');
+    const source = await this.source();
     const x = toInputTensor(image, this.manifest);
-    const pass = (() => {
+    const inputSize: [number, number] = [x.shape[1], x.shape[2]];
+    const pass = await (async () => {
       try {
-        return gatherEvidence(this.folded, this.backward, x, layers, targetClass);
+        return await source.gather(x, layers, targetClass);
       } finally {
         x.dispose();
       }
@@ -130,7 +182,7 @@ export class Explainer {
         targetClass,
         logits,
         probabilities: softmax(logits),
-        inputSize: [x.shape[1], x.shape[2]],
+        inputSize,
         imageSize: [height, width],
         maps,
       };
@@ -141,8 +193,15 @@ export class Explainer {
   }
 
   dispose(): void {
-    this.backward.dispose();
-    this.folded.dispose();
+    this.disposed = true;
+    const opened = this.opened;
+    if (!opened || this.ready) {
+      this.ready?.dispose();
+      this.folded.dispose();
+      return;
+    }
+    // Still opening (onnxruntime reads the folded weights as it builds its graph): free both after.
+    void opened.then(({ source }) => source.dispose(), () => undefined).finally(() => this.folded.dispose());
   }
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runHead, runStage, runStem, type FoldedResNet } from '../resnet50.ts';
 import { CAM_LAYERS, STAGES, type CamLayer } from '../resnet-spec.ts';
-import type { InputGradientConvs } from './input-gradient.ts';
+import type { EvidenceSource } from './evidence-source.ts';
+import { InputGradientConvs } from './input-gradient.ts';
 import type { StageEvidence } from './types.ts';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
@@ -79,4 +80,29 @@ export function gatherEvidence(
     logits: logits!,
     evidence: wanted.map((layer) => ({ layer, activations: activations.get(layer)!, gradients: gradients.get(layer)! })),
   };
+}
+
+/** The passes on tfjs's backend (wasm, cpu or tfjs-node): gatherEvidence and the folded forward. */
+export class TfjsEvidence implements EvidenceSource {
+  readonly name = 'tfjs' as const;
+  private readonly backward: InputGradientConvs;
+
+  constructor(private readonly net: FoldedResNet) {
+    this.backward = new InputGradientConvs(net);
+  }
+
+  async gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): Promise<EvidencePass> {
+    return gatherEvidence(this.net, this.backward, x, layers, targetClass);
+  }
+
+  async logits(x: tf.Tensor4D): Promise<number[]> {
+    const logits = tf.tidy(() => this.net.forward(x).logits);
+    const values = Array.from(await logits.data());
+    logits.dispose();
+    return values;
+  }
+
+  dispose(): void {
+    this.backward.dispose();
+  }
 }

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { ApiRequest, TrainingParams, TrainingSetSummary } from '../../../electron/api.ts';
+import { DEFAULT_TRAINING_MINUTES, type ApiRequest, type TrainingParams, type TrainingSetSummary } from '../../../electron/api.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
 import { useJobsStore } from './jobs.ts';
@@ -21,11 +21,8 @@ export type TrainingForm = Omit<TrainingParams, 'data' | 'out' | 'init' | 'minut
   source: TrainingSource; data: string; out: string; init: string; length: 'minutes' | 'epochs'; minutes: number; width: number | '';
 };
 
-/** An operator's shift has room for this; on a 2-core workstation it trains the default recipe to a usable model. */
-const DEFAULT_MINUTES = 45;
-
 const DEFAULT_FORM: TrainingForm = {
-  source: 'project', data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_MINUTES, epochs: 15,
+  source: 'project', data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_TRAINING_MINUTES, epochs: 15,
   batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0, pretextOnly: false,
 };
 

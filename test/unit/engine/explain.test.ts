@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../electron/engine/backend.ts';
-import { gatherEvidence } from '../../../electron/engine/cam/evidence.ts';
-import { InputGradientConvs } from '../../../electron/engine/cam/input-gradient.ts';
+import { TfjsEvidence } from '../../../electron/engine/cam/evidence.ts';
+import type { EvidenceSource, ExplainEngineName } from '../../../electron/engine/cam/evidence-source.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
+import { OnnxEvidence } from '../../../electron/engine/onnx/onnx-evidence.ts';
 import { FoldedResNet } from '../../../electron/engine/resnet50.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
@@ -17,22 +18,33 @@ const input = expectedTensor(fixture, 'a.input');
 const [, height, width, channels] = input.shape;
 const image = { width, height, channels: channels as 3, bitDepth: 8 as const, data: input.data };
 
-describe.each(backends)('CAM engine against PyTorch on %s', (backend) => {
+// Every tfjs backend with tfjs's passes, and onnxruntime's passes (a dependency: it must load here).
+const engines: [string, ExplainEngineName][] = [...backends.map((b): [string, ExplainEngineName] => [b, 'tfjs']), ['wasm', 'onnxruntime']];
+const sourceFor = (engine: ExplainEngineName, folded: FoldedResNet): Promise<EvidenceSource> =>
+  engine === 'tfjs' ? Promise.resolve(new TfjsEvidence(folded)) : OnnxEvidence.create(folded);
+
+describe.each(engines)('CAM engine against PyTorch on %s, passes on %s', (backend, engine) => {
   const explainer = async () => {
-    await useBackend(backend);
+    await useBackend(backend as typeof backends[number]);
     const net = tinyNet(fixture);
-    const e = new Explainer(identityManifest(fixture), { net });
+    const e = new Explainer(identityManifest(fixture), { net }, { engine });
     net.dispose();
     return e;
   };
 
+  it('runs on the engine asked for', async () => {
+    const e = await explainer();
+    expect(await e.engine()).toEqual({ name: engine });
+    e.dispose();
+  });
+
   it('one pass yields the gradients PyTorch gives at layer2, layer3 and layer4', async () => {
-    await useBackend(backend);
+    await useBackend(backend as typeof backends[number]);
     const net = tinyNet(fixture);
     const folded = FoldedResNet.fold(net);
     const x = tf.tensor4d(input.data, [1, height, width, channels]);
-    const backward = new InputGradientConvs(folded);
-    const pass = gatherEvidence(folded, backward, x, CAM_LAYERS, fixture.meta.target);
+    const backward = await sourceFor(engine, folded);
+    const pass = await backward.gather(x, CAM_LAYERS, fixture.meta.target);
     for (const e of pass.evidence) {
       const want = expectedTensor(fixture, `cam.layercam.${e.layer}.grad`);
       expect(e.gradients.shape).toEqual(want.shape);
