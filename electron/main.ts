@@ -58,13 +58,22 @@ async function start(): Promise<void> {
   window.on('closed', () => {
     unforward();
     unregister();
-    void engine.close();
+    engineClosing = engine.close();
   });
   await window.loadURL(APP_URL);
 }
 
 app.setAboutPanelOptions({ applicationName: 'Kizu', applicationVersion: app.getVersion(), copyright: 'MIT licence' });
+/** Set when the window closes; quitting waits for it, since ending the engine thread mid-call would abort the process. */
+let engineClosing: Promise<void> | undefined;
 app.on('window-all-closed', () => app.quit());
+app.on('will-quit', (event) => {
+  const closing = engineClosing;
+  if (!closing) return;
+  engineClosing = undefined;
+  event.preventDefault();
+  void closing.finally(() => app.quit());
+});
 app.whenReady().then(start).catch((err: unknown) => {
   dialog.showErrorBox('Kizu could not start', err instanceof Error ? err.stack ?? err.message : String(err));
   app.exit(1);

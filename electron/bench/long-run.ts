@@ -51,6 +51,8 @@ export interface LongRunResult {
   images: number;
   size: number;
   model: string;
+  /** What ran the network's passes. */
+  engine: string;
   seconds: number;
   exported: number;
   samples: MemorySample[];
@@ -126,7 +128,7 @@ export async function benchLongRun(opts: LongRunOptions): Promise<LongRunResult>
       if (p.done !== undefined && wanted.has(p.done)) samples.push(sample(p.done, host, p.done, opts.size * opts.size));
     });
     const seconds = (performance.now() - started) / 1000;
-    return { images: opts.images, size: opts.size, model: host.modelName, seconds: round1(seconds), exported: result.images, samples };
+    return { images: opts.images, size: opts.size, model: host.modelName, engine: (await host.explainEngine()).name, seconds: round1(seconds), exported: result.images, samples };
   } finally {
     host.dispose();
     await rm(dir, { recursive: true, force: true });

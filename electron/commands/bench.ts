@@ -25,8 +25,9 @@ export function registerBench(program: Command): void {
     .option('--no-pytorch', 'skip PyTorch\'s figures for the same work (measured where Debian\'s python3-torch is installed)')
     .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
     .option('--json', 'with --profile: the profile as one JSON line')
-    .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many 256 px images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
-    .action(async (opts: { runs: number; sizes: number[]; training: boolean; pytorch: boolean; long?: number | true; profile?: boolean; json?: boolean }) => {
+    .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
+    .option('--long-size <px>', 'with --long: the images\' side', positiveInt('--long-size'), 512)
+    .action(async (opts: { runs: number; sizes: number[]; training: boolean; pytorch: boolean; long?: number | true; longSize: number; profile?: boolean; json?: boolean }) => {
       const backend = await initBackend();
       if (opts.profile) {
         const profiles: WorkProfile[] = [];
@@ -41,11 +42,11 @@ export function registerBench(program: Command): void {
       if (opts.long !== undefined) {
         const images = opts.long === true ? 1000 : opts.long;
         const progress = terminalProgress(images, 'long run');
-        const run = await benchLongRun({ images, size: 256, checkpoints: [...new Set([Math.min(100, images), images])], onProgress: (done) => done > 0 && progress.tick(`${done}`) });
+        const run = await benchLongRun({ images, size: opts.longSize, checkpoints: [...new Set([Math.min(100, images), images])], onProgress: (done) => done > 0 && progress.tick(`${done}`) });
         progress.stop();
         const [first, last] = [run.samples[0], run.samples.at(-1)!];
         const line = {
-          backend: backend.name, version: backend.version, threads: backend.threads, long_images: run.images, long_size: run.size, long_model: run.model,
+          backend: backend.name, version: backend.version, threads: backend.threads, explain_engine: run.engine, long_images: run.images, long_size: run.size, long_model: run.model,
           long_seconds: run.seconds, long_images_per_s: round2(run.images / run.seconds), long_exported: run.exported,
           long_num_tensors_growth: last.numTensors - first.numTensors, long_rss_growth_mib: round2(last.rssMiB - first.rssMiB),
           long_samples: run.samples, peak_rss_mib: peakRssMiB(),

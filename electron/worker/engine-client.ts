@@ -82,12 +82,24 @@ export class EngineClient {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends the worker: it is asked to stop at a safe point first (terminating it while an
+   * onnxruntime call runs would abort the whole process), and terminated only if it has not
+   * ended within `graceMs`.
+   */
+  async close(graceMs = 30_000): Promise<void> {
     const worker = this.worker;
     this.worker = null;
     this.started = null;
     this.rejectAll('the engine was shut down');
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), graceMs); });
+    worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
+    const outcome = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await worker.terminate();
   }
 
   private spawn(): void {

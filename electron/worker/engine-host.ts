@@ -1,7 +1,7 @@
 import type { BackendSummary, CamMethodName, MapLayer, ModelSummary, WireMap } from '../api.ts';
 import { readImage } from '../data/image-io.ts';
 import { describeBackend, initBackend, type BackendInfo } from '../engine/backend.ts';
-import { Explainer, type Explanation } from '../engine/explain.ts';
+import { Explainer, type ExplainEngineInfo, type Explanation } from '../engine/explain.ts';
 import type { Manifest } from '../engine/manifest.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS } from '../engine/resnet-spec.ts';
@@ -97,6 +97,11 @@ export class EngineHost {
       this.modelError = null;
       return this.model.summary;
     });
+  }
+
+  /** Which engine runs the current model's passes (onnxruntime or tfjs), once it has opened. */
+  explainEngine(): Promise<ExplainEngineInfo> {
+    return this.requireModel().explainer.engine();
   }
 
   get modelName(): string | null {

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { ensureDemoFolder } from '../data/demo-folder.ts';
+import { quiesceOnnxRuntime } from '../engine/onnx/onnx-evidence.ts';
 import { EngineHost } from './engine-host.ts';
 import { Cancelled, runExport } from './export-run.ts';
 import type { DemoArgs, EngineOp, EngineOps, ExplainArgs, ExportArgs, FromWorker, Progress, ToWorker } from './protocol.ts';
@@ -49,7 +50,14 @@ async function call(id: number, op: EngineOp, args: unknown): Promise<void> {
   }
 }
 
+async function shutdown(): Promise<void> {
+  for (const controller of running.values()) controller.abort();
+  await quiesceOnnxRuntime();
+  process.exit(0);
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'cancel') running.get(message.id)?.abort();
+  else if (message.type === 'shutdown') void shutdown();
   else void call(message.id, message.op, message.args);
 });

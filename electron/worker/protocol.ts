@@ -102,7 +102,9 @@ export interface Progress {
 
 export type ToWorker =
   | { type: 'call'; id: number; op: EngineOp; args: unknown }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** End the thread at a safe point: no native onnxruntime call in flight. */
+  | { type: 'shutdown' };
 
 export type FromWorker =
   | { type: 'result'; id: number; value: unknown }

@@ -16,6 +16,31 @@ const SESSIONS_KEPT = 2;
 
 let ort: Promise<Ort> | undefined;
 
+/**
+ * onnxruntime's native calls in flight in this thread. Ending a worker thread while one runs
+ * aborts the whole process (onnxruntime-node throws a Napi::Error from a dying environment),
+ * so a thread that is about to end first waits for them: quiesceOnnxRuntime().
+ */
+const inFlight = new Set<Promise<unknown>>();
+let closing = false;
+
+function tracked<T>(work: Promise<T>): Promise<T> {
+  inFlight.add(work);
+  const done = () => inFlight.delete(work);
+  work.then(done, done);
+  return work;
+}
+
+/** Refuses new onnxruntime work in this thread and resolves once none is running: then the thread may end. */
+export async function quiesceOnnxRuntime(): Promise<void> {
+  closing = true;
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
+function ensureOpen(): void {
+  if (closing) throw new Error('the engine is shutting down');
+}
+
 /** onnxruntime-node, loaded once; it is optional, so a machine without it explains with tfjs. */
 export function loadOnnxRuntime(): Promise<Ort> {
   ort ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
@@ -94,11 +119,12 @@ export class OnnxEvidence implements EvidenceSource {
       return session;
     }
     const model = buildEvidenceGraph(this.weights, { height, width, layers });
-    session = this.runtime.InferenceSession.create(model, {
+    ensureOpen();
+    session = tracked(this.runtime.InferenceSession.create(model, {
       intraOpNumThreads: this.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
       // Errors only: its warnings would interleave with the CLI's progress lines.
       logSeverityLevel: 3,
-    });
+    }));
     this.sessions.set(key, session);
     while (this.sessions.size > SESSIONS_KEPT) {
       const [oldest, evicted] = this.sessions.entries().next().value!;
@@ -133,7 +159,8 @@ export class OnnxEvidence implements EvidenceSource {
       [EVIDENCE_INPUTS.target]: new this.runtime.Tensor('int64', BigInt64Array.of(BigInt(targetClass)), [1]),
     };
     const names = ['logits', ...wanted.flatMap((l) => Object.values(evidenceOutputs(l)))];
-    const out = await session.run(feeds, names);
+    ensureOpen();
+    const out = await tracked(session.run(feeds, names));
     const nhwc = (name: string): tf.Tensor4D => {
       const [n, c, h, w] = out[name].dims;
       return tf.tidy(() => tf.transpose(tf.tensor4d(out[name].data as Float32Array, [n, c, h, w]), [0, 2, 3, 1]));
@@ -154,7 +181,7 @@ export class OnnxEvidence implements EvidenceSource {
 
   /** Releases the sessions' native memory; a run still in flight finishes first. */
   dispose(): void {
-    for (const session of this.sessions.values()) void session.then((s) => s.release(), () => undefined);
+    for (const session of this.sessions.values()) void tracked(session.then((s) => s.release(), () => undefined));
     this.sessions.clear();
   }
 }

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodePng } from '../../../electron/data/image-io.ts';
 import { ENGINE_WORKER_SOURCE, EngineCallError, EngineClient } from '../../../electron/worker/engine-client.ts';
 import { microBatchFor } from '../../../electron/worker/model-jobs.ts';
 
@@ -24,6 +25,26 @@ describe('EngineClient', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('closes while maps are being computed without taking the process down', async () => {
+    // Ending a thread inside an onnxruntime call aborts the process (and this test file with it).
+    const image = join(tmp, 'busy.png');
+    const data = Uint8Array.from({ length: 512 * 512 }, (_, i) => (i * 7919) % 251);
+    writeFileSync(image, await encodePng({ width: 512, height: 512, channels: 1, data }));
+    const client = new EngineClient(ENGINE_WORKER_SOURCE, { modelPath: join(import.meta.dirname, '../../../models/default') });
+    expect((await client.start()).model).not.toBeNull();
+    for (const delayMs of [0, 50, 200, 400]) {
+      const maps = client.call('explain', { path: image, modifiedAt: delayMs, methods: ['layercam', 'gradcam'] });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const closed = client.close();
+      await expect(maps).rejects.toMatchObject({ message: 'the engine was shut down' });
+      await closed;
+      await client.start();
+    }
+    const done = await client.call('explain', { path: image, modifiedAt: 1, methods: ['layercam'] });
+    expect(done.probabilities.length).toBe(2);
+    await client.close();
   });
 
   it('ends a one-off worker at once when its job is cancelled', async () => {
