@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { initBackend, type BackendInfo } from '../engine/backend.ts';
 import { isModelDir, readManifest } from '../engine/model-dir.ts';
 import type { Manifest } from '../engine/manifest.ts';
-import { probeExplainEngine } from '../engine/onnx/onnx-evidence.ts';
+import { chooseExplainEngine } from '../engine/onnx/onnx-evidence.ts';
 import { defaultModelDir } from '../paths.ts';
 import { packageVersion } from '../version.ts';
 
@@ -12,7 +12,7 @@ export interface InfoReport {
   platform: string;
   backend: BackendInfo;
   /** What runs the network's passes for maps and scores (the formulas and training are tfjs's). */
-  explainEngine: Awaited<ReturnType<typeof probeExplainEngine>>;
+  explainEngine: Awaited<ReturnType<typeof chooseExplainEngine>>;
   tfjsCore: string;
   defaultModel: { path: string; manifest: Manifest } | { path: string; missing: string };
 }
@@ -35,7 +35,7 @@ export async function collectInfo(): Promise<InfoReport> {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     backend,
-    explainEngine: await probeExplainEngine(),
+    explainEngine: await chooseExplainEngine(),
     tfjsCore: packageVersion('@tensorflow/tfjs-core'),
     defaultModel,
   };

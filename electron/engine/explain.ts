@@ -8,7 +8,7 @@ import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import type { Manifest } from './manifest.ts';
 import type { LoadedModel } from './model-dir.ts';
 import { networkInputSize, toInputTensor } from './preprocess.ts';
-import { OnnxEvidence } from './onnx/onnx-evidence.ts';
+import { chooseExplainEngine, OnnxEvidence } from './onnx/onnx-evidence.ts';
 import { FoldedResNet } from './resnet50.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
@@ -99,15 +99,9 @@ export class Explainer {
 
   private open(): Promise<{ source: EvidenceSource; info: ExplainEngineInfo }> {
     this.opened ??= (async () => {
-      if (this.requested === 'tfjs') return { source: new TfjsEvidence(this.folded), info: { name: 'tfjs' as const } };
-      try {
-        const source = await OnnxEvidence.create(this.folded);
-        return { source, info: { name: source.name } };
-      } catch (err) {
-        const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-        if (this.requested === 'onnxruntime') throw new Error(`KIZU_EXPLAIN_ENGINE=onnxruntime was requested but it cannot run: ${why}`);
-        return { source: new TfjsEvidence(this.folded), info: { name: 'tfjs' as const, fallback: `onnxruntime: ${why}` } };
-      }
+      const { name, fallback } = await chooseExplainEngine(this.requested);
+      const source = name === 'onnxruntime' ? await OnnxEvidence.create(this.folded) : new TfjsEvidence(this.folded);
+      return { source, info: fallback ? { name, fallback } : { name } };
     })();
     return this.opened;
   }

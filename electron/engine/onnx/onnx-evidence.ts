@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { InferenceSession as OrtSession } from 'onnxruntime-node';
 import type { EvidencePass } from '../cam/evidence.ts';
 import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
 import type { FoldedResNet } from '../resnet50.ts';
@@ -9,7 +8,32 @@ import { packageVersion } from '../../version.ts';
 import { buildEvidenceGraph, EVIDENCE_INPUTS, evidenceOutputs, type EvidenceGraphWeights, type OnnxConv } from './evidence-graph.ts';
 import type { FloatTensor } from './graph-builder.ts';
 
-type Ort = typeof import('onnxruntime-node');
+/*
+ * The part of onnxruntime-node's API used here, declared by hand: the package is optional
+ * (an install may skip it), so neither compiling nor running may depend on its presence.
+ */
+interface OrtTensor {
+  readonly dims: readonly number[];
+  readonly data: unknown;
+  dispose(): void;
+}
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface OrtSessionOptions {
+  intraOpNumThreads: number;
+  interOpNumThreads: number;
+  executionMode: 'sequential';
+  graphOptimizationLevel: 'all';
+  logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+}
+interface Ort {
+  InferenceSession: { create(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession> };
+  Tensor: new (type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: number[]) => OrtTensor;
+}
+
+const ORT_PACKAGE = 'onnxruntime-node';
 
 /** Sessions kept per model: one per input size and layer set in use (the gallery and an export rarely need more). */
 const SESSIONS_KEPT = 2;
@@ -43,17 +67,27 @@ function ensureOpen(): void {
 
 /** onnxruntime-node, loaded once; it is optional, so a machine without it explains with tfjs. */
 export function loadOnnxRuntime(): Promise<Ort> {
-  ort ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  ort ??= import(ORT_PACKAGE).then((loaded: { default?: unknown }) => {
+    const m = (loaded.default ?? loaded) as Partial<Ort>;
+    if (typeof m.InferenceSession?.create !== 'function' || typeof m.Tensor !== 'function') {
+      throw new Error(`${ORT_PACKAGE} loaded but lacks InferenceSession.create or Tensor: not a version Kizu knows`);
+    }
+    return m as Ort;
+  });
   return ort;
 }
 
-/** What will run the CAM passes here (KIZU_EXPLAIN_ENGINE, else onnxruntime where it loads), for `kizu info`. */
-export async function probeExplainEngine(): Promise<{ name: ExplainEngineName; label: string; fallback?: string }> {
-  const requested = parseExplainEngine(process.env.KIZU_EXPLAIN_ENGINE);
-  if (requested === 'tfjs') return { name: 'tfjs', label: 'tfjs (KIZU_EXPLAIN_ENGINE=tfjs)' };
+/**
+ * What will run the CAM passes: `requested` (default KIZU_EXPLAIN_ENGINE), else onnxruntime
+ * where it loads, else tfjs, saying why onnxruntime was skipped.
+ */
+export async function chooseExplainEngine(
+  requested = parseExplainEngine(process.env.KIZU_EXPLAIN_ENGINE),
+): Promise<{ name: ExplainEngineName; label: string; fallback?: string }> {
+  if (requested === 'tfjs') return { name: 'tfjs', label: 'tfjs (asked for)' };
   try {
     await loadOnnxRuntime();
-    return { name: 'onnxruntime', label: `onnxruntime-node ${packageVersion('onnxruntime-node')}, ${availableParallelism()} threads` };
+    return { name: 'onnxruntime', label: `onnxruntime-node ${packageVersion(ORT_PACKAGE)}, ${availableParallelism()} threads` };
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     if (requested === 'onnxruntime') throw new Error(`KIZU_EXPLAIN_ENGINE=onnxruntime was requested but it cannot run: ${why}`);

@@ -8,7 +8,7 @@ import { OnnxEvidence } from '../../../electron/engine/onnx/onnx-evidence.ts';
 import { FoldedResNet } from '../../../electron/engine/resnet50.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
-import { backendsUnderTest, maxRelativeError } from '../helpers/backends.ts';
+import { backendsUnderTest, maxRelativeError, onnxRuntimeInstalled } from '../helpers/backends.ts';
 import { expectedTensor, loadTinyFixture } from '../helpers/fixture.ts';
 import { identityManifest, tinyNet } from '../helpers/tiny-model.ts';
 
@@ -18,8 +18,11 @@ const input = expectedTensor(fixture, 'a.input');
 const [, height, width, channels] = input.shape;
 const image = { width, height, channels: channels as 3, bitDepth: 8 as const, data: input.data };
 
-// Every tfjs backend with tfjs's passes, and onnxruntime's passes (a dependency: it must load here).
-const engines: [string, ExplainEngineName][] = [...backends.map((b): [string, ExplainEngineName] => [b, 'tfjs']), ['wasm', 'onnxruntime']];
+// Every tfjs backend with tfjs's passes, and onnxruntime's passes where it is installed.
+const engines: [string, ExplainEngineName][] = [
+  ...backends.map((b): [string, ExplainEngineName] => [b, 'tfjs']),
+  ...((await onnxRuntimeInstalled()) ? [['wasm', 'onnxruntime'] as [string, ExplainEngineName]] : []),
+];
 const sourceFor = (engine: ExplainEngineName, folded: FoldedResNet): Promise<EvidenceSource> =>
   engine === 'tfjs' ? Promise.resolve(new TfjsEvidence(folded)) : OnnxEvidence.create(folded);
 

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { loadOnnxRuntime } from '../../../electron/engine/onnx/onnx-evidence.ts';
 import { parseBackendName, useBackend, type BackendName } from '../../../electron/engine/backend.ts';
 
 /** The backends a test should cover: the one KIZU_BACKEND forces, else every one that loads here. */
@@ -26,4 +28,19 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
     maxRef = Math.max(maxRef, Math.abs(expected[i]));
   }
   return maxDiff / Math.max(maxRef, 1e-12);
+}
+
+/**
+ * Whether onnxruntime's tests can run here. The package is optional, so an install may leave
+ * it out; then they are skipped, saying so. Installed but failing to load is a failure.
+ */
+export async function onnxRuntimeInstalled(): Promise<boolean> {
+  try {
+    createRequire(import.meta.url).resolve('onnxruntime-node');
+  } catch {
+    console.warn('onnxruntime-node is not installed here: its tests are skipped, maps run on tfjs');
+    return false;
+  }
+  await loadOnnxRuntime();
+  return true;
 }
