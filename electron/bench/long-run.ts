@@ -19,7 +19,7 @@ import type { ExportPlanItem } from '../worker/protocol.ts';
  * and its export run, explaining every image (LayerCAM, layers 2-4 and fused), making each
  * mask with maskFromMap and writing one COCO export. Memory is sampled at checkpoints: tfjs's
  * live tensors must not grow; RSS is reported with what is meant to grow beside it (the map
- * cache, up to its budget, and the masks the export holds until it writes).
+ * cache, up to its budget, and the deflated masks the export holds until it writes).
  */
 
 export interface LongRunOptions {
@@ -43,8 +43,8 @@ export interface MemorySample {
   externalMiB: number;
   cacheMiB: number;
   cachedImages: number;
-  /** Masks the export keeps until it writes its files. */
-  heldMasksMiB: number;
+  /** What the export keeps until it writes its files (each mask deflated). */
+  heldExportKiB: number;
 }
 
 export interface LongRunResult {
@@ -96,7 +96,7 @@ async function writeImages(dir: string, count: number, size: number): Promise<Ex
   return items;
 }
 
-function sample(images: number, host: EngineHost, heldMasks: number, maskBytes: number): MemorySample {
+function sample(images: number, host: EngineHost, heldBytes: number): MemorySample {
   const mem = process.memoryUsage();
   const t = tf.memory();
   return {
@@ -108,7 +108,7 @@ function sample(images: number, host: EngineHost, heldMasks: number, maskBytes: 
     externalMiB: round1(mem.external / MiB),
     cacheMiB: round1(host.cache.sizeBytes / MiB),
     cachedImages: host.cache.size,
-    heldMasksMiB: round1((heldMasks * maskBytes) / MiB),
+    heldExportKiB: round1(heldBytes / 1024),
   };
 }
 
@@ -123,9 +123,13 @@ export async function benchLongRun(opts: LongRunOptions): Promise<LongRunResult>
     const samples: MemorySample[] = [];
     const wanted = new Set(opts.checkpoints);
     const started = performance.now();
-    const result = await runExport(host, { format: 'coco', outDir: join(dir, 'export'), items }, new AbortController().signal, (p) => {
+    let heldBytes = 0;
+    const onProgress = (p: { done?: number }) => {
       opts.onProgress?.(p.done ?? 0, items.length);
-      if (p.done !== undefined && wanted.has(p.done)) samples.push(sample(p.done, host, p.done, opts.size * opts.size));
+      if (p.done !== undefined && wanted.has(p.done)) samples.push(sample(p.done, host, heldBytes));
+    };
+    const result = await runExport(host, { format: 'coco', outDir: join(dir, 'export'), items }, new AbortController().signal, onProgress, (bytes) => {
+      heldBytes = bytes;
     });
     const seconds = (performance.now() - started) / 1000;
     return { images: opts.images, size: opts.size, model: host.modelName, engine: (await host.explainEngine()).name, seconds: round1(seconds), exported: result.images, samples };

@@ -2,8 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { maskFromMap } from '../annotate/cleanup.ts';
 import { EXPORT_FORMATS, exportAnnotations, type ExportFormat } from '../annotate/formats/index.ts';
 import type { ThresholdMethod } from '../annotate/threshold.ts';
-import type { ExportItem } from '../annotate/types.ts';
 import { readImage } from '../data/image-io.ts';
+import { packExportItem, unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
 import { writeExport } from '../data/export-writer.ts';
 import { describeBackend, initBackend } from '../engine/backend.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
@@ -70,7 +70,7 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
   if (images.length === 0) throw new Error(`${opts.images}: no images (PNG, JPEG, BMP, TIFF) found`);
   process.stderr.write(`kizu export: ${images.length} image(s), ${model.manifest.name} on ${describeBackend(backend)}\n`);
   const layers: CamLayer[] = opts.layer === 'fused' ? [...CAM_LAYERS] : [opts.layer];
-  const items: ExportItem[] = [];
+  const items: PackedExportItem[] = [];
   let failed = 0;
   const progress = terminalProgress(images.length, 'export');
   try {
@@ -86,7 +86,7 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
             threshold: opts.threshold,
             cleanup: { minArea: opts.minArea, openRadius: opts.open, closeRadius: opts.close, fillHoles: opts.fillHoles },
           });
-          items.push({ fileName: file.id, width: image.width, height: image.height, mask, score, map, channels: image.channels });
+          items.push(packExportItem({ fileName: file.id, width: image.width, height: image.height, mask, score, map, channels: image.channels }));
         }
       } catch (err) {
         failed++;
@@ -98,7 +98,7 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
     progress.stop();
     explainer.dispose();
   }
-  const files = await writeExport(opts.out, exportAnnotations(opts.format, items));
+  const files = await writeExport(opts.out, exportAnnotations(opts.format, unpackExportItems(items)));
   process.stderr.write(`kizu export: ${items.length} annotated image(s) as ${opts.format} in ${opts.out}${failed ? `; ${failed} failed and were left out (each named above): fix or remove them and run again` : ''}\n`);
   return { exported: items.length, failed, files };
 }

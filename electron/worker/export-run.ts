@@ -1,7 +1,8 @@
 import { maskFromMap } from '../annotate/cleanup.ts';
 import { exportAnnotations } from '../annotate/formats/index.ts';
-import type { ExportItem } from '../annotate/types.ts';
 import { writeExport } from '../data/export-writer.ts';
+import type { ExportItem } from '../annotate/types.ts';
+import { packedBytes, packExportItem, unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
 import { readMaskPng } from '../data/project-store.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { ExportArgs, ExportPlanItem, ExportResult, Progress } from './protocol.ts';
@@ -20,15 +21,18 @@ export class Cancelled extends Error {
  * One export: each image's reviewed mask, or the mask its stored parameters make from its
  * map (maskFromMap, the preview's own path), into one annotation format. An image that fails
  * is reported and left out; the files are written only once every image is done, so a
- * cancelled export writes nothing.
+ * cancelled export writes nothing, and until then each mask is held deflated.
  */
 export async function runExport(
   host: EngineHost,
   args: ExportArgs,
   signal: AbortSignal,
   progress: (p: Progress) => void,
+  /** Told, after each image, the bytes the export holds until it writes (the long-run bench reports them). */
+  onHeldBytes?: (bytes: number) => void,
 ): Promise<ExportResult> {
-  const items: ExportItem[] = [];
+  const items: PackedExportItem[] = [];
+  let heldBytes = 0;
   const failures: { file: string; message: string }[] = [];
   const scores: ExportResult['scores'] = [];
   let skippedAsOk = 0;
@@ -39,14 +43,19 @@ export async function runExport(
     try {
       const item = await exportItem(host, plan, scores);
       if (item === null) skippedAsOk++;
-      else items.push(item);
+      else {
+        const packed = packExportItem(item);
+        items.push(packed);
+        heldBytes += packedBytes([packed]);
+      }
     } catch (err) {
       failures.push({ file: plan.path, message: (err as Error).message });
     }
+    onHeldBytes?.(heldBytes);
     progress({ done: index + 1, total, message: plan.id, failures: failures.length ? failures : undefined });
   }
   if (signal.aborted) throw new Cancelled();
-  const files = await writeExport(args.outDir, exportAnnotations(args.format, items));
+  const files = await writeExport(args.outDir, exportAnnotations(args.format, unpackExportItems(items)));
   return { outDir: args.outDir, format: args.format, images: items.length, skippedAsOk, files, scores };
 }
 

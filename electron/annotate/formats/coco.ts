@@ -36,16 +36,15 @@ interface CocoAnnotation {
   score?: number;
 }
 
-export function exportCoco(items: readonly ExportItem[], options: CocoExportOptions = {}): ExportFiles {
+export function exportCoco(items: Iterable<ExportItem>, options: CocoExportOptions = {}): ExportFiles {
   const categories = categoriesOf(options);
   const tolerance = toleranceOf(options, 'corner');
   const useRle = options.segmentation === 'rle';
-  const prepared = prepareItems(items, categories);
   const files: ExportFiles = {};
-  const images = [];
+  const images: { id: number; file_name: string; width: number; height: number }[] = [];
   const annotations: CocoAnnotation[] = [];
-  for (const [index, p] of prepared.entries()) {
-    const imageId = index + 1;
+  for (const p of prepareItems(items, categories)) {
+    const imageId = images.length + 1;
     images.push({ id: imageId, file_name: p.item.fileName, width: p.item.width, height: p.item.height });
     if (p.item.image) files[`images/${p.item.fileName}`] = p.item.image;
     for (const inst of p.instances) {

@@ -36,10 +36,14 @@ export function toleranceOf(options: ExportOptions, convention: PixelConvention)
   return options.tolerance ?? DEFAULT_TOLERANCE[convention];
 }
 
-/** Checks the items and finds their instances; stems must be unique where files are named by them. */
-export function prepareItems(items: readonly ExportItem[], categories: readonly string[]): PreparedItem[] {
+/**
+ * Checks each item and finds its instances, one at a time as the format consumes them, so an
+ * export of thousands of images holds one image's labels at once (the items may be made lazily
+ * too: see packed-masks.ts). Stems must be unique where files are named by them.
+ */
+export function* prepareItems(items: Iterable<ExportItem>, categories: readonly string[]): Generator<PreparedItem> {
   const stems = new Map<string, string>();
-  return items.map((item) => {
+  for (const item of items) {
     const where = `export item "${item.fileName}"`;
     if (typeof item.fileName !== 'string' || item.fileName === '') throw new Error('export: an item has no file name');
     assertSize(item.width, item.height, where);
@@ -60,8 +64,8 @@ export function prepareItems(items: readonly ExportItem[], categories: readonly 
       const score = component.maxScore ?? item.score;
       return score === undefined ? { component, categoryName } : { component, categoryName, score };
     });
-    return { item, stem, labelling, instances };
-  });
+    yield { item, stem, labelling, instances };
+  }
 }
 
 export function baseName(path: string): string {

@@ -11,7 +11,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type AnyExportOptions = CocoExportOptions & LabelmeExportOptions & YoloExportOptions & VocExportOptions;
 
 /** The files of an export, by path relative to the output folder. */
-export function exportAnnotations(format: ExportFormat, items: readonly ExportItem[], options: AnyExportOptions = {}): ExportFiles {
+export function exportAnnotations(format: ExportFormat, items: Iterable<ExportItem>, options: AnyExportOptions = {}): ExportFiles {
   switch (format) {
     case 'coco':
       return exportCoco(items, { ...options, segmentation: 'polygon' });

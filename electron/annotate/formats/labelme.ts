@@ -21,7 +21,7 @@ export interface LabelmeExportOptions extends ExportOptions {
   imagePath?: (item: ExportItem) => string;
 }
 
-export function exportLabelme(items: readonly ExportItem[], options: LabelmeExportOptions = {}): ExportFiles {
+export function exportLabelme(items: Iterable<ExportItem>, options: LabelmeExportOptions = {}): ExportFiles {
   const categories = categoriesOf(options);
   const tolerance = toleranceOf(options, 'centre');
   const files: ExportFiles = {};

@@ -16,10 +16,9 @@ export interface PngExportOptions extends ExportOptions {
   instances?: boolean;
 }
 
-export function exportPngMasks(items: readonly ExportItem[], options: PngExportOptions = {}): ExportFiles {
-  const prepared = prepareItems(items, categoriesOf(options));
+export function exportPngMasks(items: Iterable<ExportItem>, options: PngExportOptions = {}): ExportFiles {
   const files: ExportFiles = {};
-  for (const p of prepared) {
+  for (const p of prepareItems(items, categoriesOf(options))) {
     const { width: w, height: h } = p.item;
     if (options.instances) {
       const values = p.instances.length > 255 ? new Uint16Array(w * h) : new Uint8Array(w * h);

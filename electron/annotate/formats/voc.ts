@@ -23,7 +23,7 @@ export interface VocExportOptions extends ExportOptions {
   subset?: string;
 }
 
-export function exportVoc(items: readonly ExportItem[], options: VocExportOptions = {}): ExportFiles {
+export function exportVoc(items: Iterable<ExportItem>, options: VocExportOptions = {}): ExportFiles {
   const categories = categoriesOf(options);
   const subset = options.subset ?? 'default';
   if (!/^[\w.-]+$/.test(subset)) throw new Error(`voc export: subset "${subset}" must be a plain file name`);

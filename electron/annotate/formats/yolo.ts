@@ -21,7 +21,7 @@ export interface YoloExportOptions extends ExportOptions {
 
 const NUDGE = 1e-3;
 
-export function exportYolo(items: readonly ExportItem[], options: YoloExportOptions = {}): ExportFiles {
+export function exportYolo(items: Iterable<ExportItem>, options: YoloExportOptions = {}): ExportFiles {
   const categories = categoriesOf(options);
   const tolerance = toleranceOf(options, 'centre');
   const subset = options.subset ?? 'train';
