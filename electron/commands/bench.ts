@@ -10,6 +10,9 @@ import { initBackend } from '../engine/backend.ts';
 import { positiveInt } from './cli-options.ts';
 import { terminalProgress } from './progress.ts';
 
+/** Images in the default run's batch explain + export figure: enough to pass the model's first-call costs. */
+const BATCH_IMAGES = 40;
+
 /** PyTorch 1.13 on this machine class, 2 threads (shared/FACTS.md): the long-run bar. */
 const PYTORCH_MS = { forward_224: 54, forward_512: 266, layercam_layer3_224: 71, layercam_layer3_512: 320 };
 /** PyTorch, full-width ResNet50 training step, batch 8 at 224: 1,664 ms. */
@@ -56,6 +59,9 @@ export function registerBench(program: Command): void {
       }
       const { figures: engine, engine: explainEngine } = await benchEngine(opts.sizes, opts.runs);
       const threshold = await benchThreshold();
+      // The batch path (explain every image, make its mask, one COCO export) at the size that matters; --long runs it at length.
+      const batch = await benchLongRun({ images: BATCH_IMAGES, size: 512, checkpoints: [BATCH_IMAGES] });
+      const batchFigures = { batch_512_images: batch.images, batch_512_images_per_s: round2(batch.images / batch.seconds) };
       // Full width at 224, and the default recipe's configuration as `kizu train` runs it.
       const training = opts.training
         ? { ...(await benchTraining({ backend: backend.name })), ...(await benchTraining({ backend: backend.name, inputSize: 512, width: 16, batch: 16, microBatch: 4, name: 'default' })) }
@@ -83,7 +89,7 @@ export function registerBench(program: Command): void {
         }
       }
       const line = {
-        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, ...engine, ...threshold, ...training,
+        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, ...engine, ...threshold, ...batchFigures, ...training,
         ...(live ?? { pytorch: torch.reason ?? 'not measured' }), ...ratios, peak_rss_mib: peakRssMiB(),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
