@@ -43,9 +43,7 @@ export function* unpackExportItems(items: Iterable<PackedExportItem>): Generator
   for (const item of items) yield unpackExportItem(item);
 }
 
-/** Bytes the packed items hold. */
-export function packedBytes(items: Iterable<PackedExportItem>): number {
-  let total = 0;
-  for (const item of items) total += item.mask.deflated.byteLength + (item.map?.deflated.byteLength ?? 0) + (item.image?.byteLength ?? 0);
-  return total;
+/** Bytes a packed item holds. */
+export function packedBytes(item: PackedExportItem): number {
+  return item.mask.deflated.byteLength + (item.map?.deflated.byteLength ?? 0) + (item.image?.byteLength ?? 0);
 }

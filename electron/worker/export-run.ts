@@ -1,7 +1,7 @@
 import { maskFromMap } from '../annotate/cleanup.ts';
 import { exportAnnotations } from '../annotate/formats/index.ts';
-import { writeExport } from '../data/export-writer.ts';
 import type { ExportItem } from '../annotate/types.ts';
+import { writeExport } from '../data/export-writer.ts';
 import { packedBytes, packExportItem, unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
 import { readMaskPng } from '../data/project-store.ts';
 import type { EngineHost } from './engine-host.ts';
@@ -46,7 +46,7 @@ export async function runExport(
       else {
         const packed = packExportItem(item);
         items.push(packed);
-        heldBytes += packedBytes([packed]);
+        heldBytes += packedBytes(packed);
       }
     } catch (err) {
       failures.push({ file: plan.path, message: (err as Error).message });

@@ -39,7 +39,7 @@ export function toleranceOf(options: ExportOptions, convention: PixelConvention)
 /**
  * Checks each item and finds its instances, one at a time as the format consumes them, so an
  * export of thousands of images holds one image's labels at once (the items may be made lazily
- * too: see packed-masks.ts). Stems must be unique where files are named by them.
+ * too: see data/packed-export-items.ts). Stems must be unique where files are named by them.
  */
 export function* prepareItems(items: Iterable<ExportItem>, categories: readonly string[]): Generator<PreparedItem> {
   const stems = new Map<string, string>();
