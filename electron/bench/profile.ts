@@ -87,7 +87,7 @@ export async function profileTrainingStep(opts: { inputSize: number; width: numb
     const net = initialiseResNet(spec, 1);
     const params = await flattenNet(layout, net);
     net.dispose();
-    const shard = new TrainingShard(benchShardConfig(spec, paths, inputSize));
+    const shard = new TrainingShard(benchShardConfig(spec, paths, inputSize, 'tfjs'));
     const indices = paths.map((_, i) => i);
     const plan: MicroBatchPlan[] = [{ indices, seeds: indices }];
     await shard.step(params, plan, microBatch);

@@ -9,6 +9,7 @@ import { DEFAULT_AUGMENT } from '../engine/train/augment.ts';
 import { flattenNet, ParamLayout } from '../engine/train/param-layout.ts';
 import { ThreadPool } from '../engine/train/shard-pool.ts';
 import type { MicroBatchPlan, ShardConfig } from '../engine/train/shard.ts';
+import type { TrainingEngineName } from '../engine/train/gradient-engine.ts';
 
 /** Random grey images of `size` px in `dir`: training's input, with nothing for the net to learn, as the timing wants. */
 export async function noiseImages(dir: string, count: number, size: number): Promise<string[]> {
@@ -24,17 +25,20 @@ export async function noiseImages(dir: string, count: number, size: number): Pro
   return paths;
 }
 
-/** The shard configuration benchmarks train with: the app's augmentation, no dense pretext. */
-export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: number): ShardConfig {
-  return { config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null };
+/** The shard configuration benchmarks train with: the app's augmentation, no dense pretext, one engine thread per worker. */
+export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: number, engine: TrainingEngineName): ShardConfig {
+  return {
+    config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null,
+    engine: { name: engine, threads: 1 },
+  };
 }
 
 /**
  * Training throughput as `kizu train` runs it: one optimiser step of `batch` images split
- * into micro-batches over `workers` threads, each with its own backend. The first step warms
+ * into micro-batches over `workers` threads, each with its own engine. The first step warms
  * up (image cache, kernels); the median of the next `steps` is reported.
  */
-export async function benchTraining(opts: { inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string; name?: string } = {}): Promise<Record<string, number>> {
+export async function benchTraining(opts: { engine: TrainingEngineName; inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string; name?: string }): Promise<Record<string, number>> {
   const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 2 } = opts;
   const name = opts.name ?? String(inputSize);
   const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
@@ -45,7 +49,7 @@ export async function benchTraining(opts: { inputSize?: number; width?: number; 
     const net = initialiseResNet(spec, 1);
     const params = await flattenNet(layout, net);
     net.dispose();
-    const pool = await ThreadPool.start(benchShardConfig(spec, paths, inputSize), layout.size, workers, opts.backend);
+    const pool = await ThreadPool.start(benchShardConfig(spec, paths, inputSize, opts.engine), layout.size, workers, opts.backend);
     pool.params.set(params);
     const plans: MicroBatchPlan[][] = Array.from({ length: workers }, () => []);
     for (let m = 0, k = 0; m < batch; m += microBatch, k++) {

@@ -7,6 +7,7 @@ import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
 import { initBackend } from '../engine/backend.ts';
+import { chooseTrainingEngine } from '../engine/onnx/onnx-training.ts';
 import { positiveInt } from './cli-options.ts';
 import { terminalProgress } from './progress.ts';
 
@@ -62,10 +63,17 @@ export function registerBench(program: Command): void {
       // The batch path (explain every image, make its mask, one COCO export) at the size that matters; --long runs it at length.
       const batch = await benchLongRun({ images: BATCH_IMAGES, size: 512, checkpoints: [BATCH_IMAGES] });
       const batchFigures = { batch_512_images: batch.images, batch_512_images_per_s: round2(batch.images / batch.seconds) };
-      // Full width at 224, and the default recipe's configuration as `kizu train` runs it.
-      const training = opts.training
-        ? { ...(await benchTraining({ backend: backend.name })), ...(await benchTraining({ backend: backend.name, inputSize: 512, width: 16, batch: 16, microBatch: 4, name: 'default' })) }
-        : {};
+      // Full width at 224, and the default recipe's configuration as `kizu train` runs it; on tfjs too where that is the fallback.
+      const trainEngine = await chooseTrainingEngine();
+      const training: Record<string, number> = {};
+      if (opts.training) {
+        const engines = trainEngine.name === 'tfjs' ? (['tfjs'] as const) : (['onnxruntime', 'tfjs'] as const);
+        for (const engine of engines) {
+          const suffix = engine === trainEngine.name ? '' : `_${engine}`;
+          Object.assign(training, await benchTraining({ engine, backend: backend.name, name: `224${suffix}` }));
+          Object.assign(training, await benchTraining({ engine, backend: backend.name, inputSize: 512, width: 16, batch: 16, microBatch: 4, name: `default${suffix}` }));
+        }
+      }
       const torch = opts.pytorch ? await benchPytorch(2, { runs: Math.max(2, Math.min(opts.runs, 5)), sizes: opts.sizes }) : { figures: null, reason: 'skipped (--no-pytorch)' };
       const ratios: Record<string, number> = {};
       for (const size of opts.sizes) {
@@ -84,12 +92,12 @@ export function registerBench(program: Command): void {
         }
         for (const name of ['224', 'default']) {
           const theirs = live[`pytorch_train_${name}_images_per_s`];
-          const ours = (training as Record<string, number>)[`train_${name}_images_per_s`];
+          const ours = training[`train_${name}_images_per_s`];
           if (typeof theirs === 'number' && ours) ratios[`train_${name}_share_of_pytorch`] = round2(ours / theirs);
         }
       }
       const line = {
-        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, ...engine, ...threshold, ...batchFigures, ...training,
+        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, train_engine: trainEngine.name, ...engine, ...threshold, ...batchFigures, ...training,
         ...(live ?? { pytorch: torch.reason ?? 'not measured' }), ...ratios, peak_rss_mib: peakRssMiB(),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);

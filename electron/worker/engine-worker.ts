@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { ensureDemoFolder } from '../data/demo-folder.ts';
-import { quiesceOnnxRuntime } from '../engine/onnx/onnx-evidence.ts';
+import { quiesceOnnxRuntime } from '../engine/onnx/runtime.ts';
 import { EngineHost } from './engine-host.ts';
 import { Cancelled, runExport } from './export-run.ts';
 import type { DemoArgs, EngineOp, EngineOps, ExplainArgs, ExportArgs, FromWorker, Progress, ToWorker } from './protocol.ts';

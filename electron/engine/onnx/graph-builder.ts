@@ -2,12 +2,14 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-/** The operator set the graphs are written for: every op used (GreaterOrEqual among them) is in it. */
-const OPSET = 13;
-const IR_VERSION = 7;
+/** The operator set the explain graph is written for: every op it uses (GreaterOrEqual among them) is in it. */
+const DEFAULT_OPSET = 13;
+const IR_VERSION = 8;
+/** onnxruntime's own operators (FusedMatMul), which it registers under this domain. */
+export const MICROSOFT_DOMAIN = 'com.microsoft';
 
-/** Integer attributes only: every attribute Kizu's graphs set (strides, pads, axes...) is one. */
-type Attribute = number | number[];
+/** Integers (strides, pads, axes...) or a string (ScatterElements' reduction). */
+type Attribute = number | number[] | string;
 
 /** A float32 tensor for an initializer, with its dims in ONNX order. */
 export interface FloatTensor {
@@ -26,6 +28,10 @@ export class GraphBuilder {
   private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private next = 0;
+  private usesMicrosoftOps = false;
+
+  /** `opset`: the ONNX operator set the graph's standard ops are taken from. */
+  constructor(private readonly opset = DEFAULT_OPSET) {}
 
   private fresh(hint: string): string {
     return `${hint}_${this.next++}`;
@@ -64,20 +70,26 @@ export class GraphBuilder {
   }
 
   /** Adds `op` on `inputs` and returns the name of its (first) output. */
-  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, outputs = 1): string {
+  op(opType: string, inputs: string[], attributes: Record<string, Attribute> = {}, outputs = 1, domain = ''): string {
+    return this.opOutputs(opType, inputs, attributes, outputs, domain)[0];
+  }
+
+  /** Adds `op` and returns the names of all its outputs. */
+  opOutputs(opType: string, inputs: string[], attributes: Record<string, Attribute>, outputs: number, domain = ''): string[] {
+    if (domain === MICROSOFT_DOMAIN) this.usesMicrosoftOps = true;
     const names = Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()));
     this.nodes.push(onnx.NodeProto.create({
-      opType, input: inputs, output: names, name: this.fresh(`n_${opType}`),
+      opType, domain, input: inputs, output: names, name: this.fresh(`n_${opType}`),
       attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
     }));
-    return names[0];
+    return names;
   }
 
   encode(graphName: string): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'kizu',
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: this.opset }, ...(this.usesMicrosoftOps ? [{ domain: MICROSOFT_DOMAIN, version: 1 }] : [])],
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
     return onnx.ModelProto.encode(model).finish();
@@ -98,6 +110,7 @@ function valueInfo(name: string, dims: number[], elemType: 'float' | 'int64') {
 
 function attribute(name: string, value: Attribute) {
   const { AttributeType } = onnx.AttributeProto;
+  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   const values = Array.isArray(value) ? value : [value];
   if (!values.every(Number.isInteger)) throw new Error(`ONNX attribute ${name} must be integers, not ${String(value)}`);
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value });

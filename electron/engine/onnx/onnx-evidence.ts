@@ -4,78 +4,12 @@ import type { EvidencePass } from '../cam/evidence.ts';
 import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
 import type { FoldedResNet } from '../resnet50.ts';
 import { allConvs, CAM_LAYERS, type CamLayer } from '../resnet-spec.ts';
-import { packageVersion } from '../../version.ts';
+import { createSession, ensureOpen, loadOnnxRuntime, onnxRuntimeOrTfjs, tracked, type Ort, type OrtSession } from './runtime.ts';
 import { buildEvidenceGraph, EVIDENCE_INPUTS, evidenceOutputs, type EvidenceGraphWeights, type OnnxConv } from './evidence-graph.ts';
 import type { FloatTensor } from './graph-builder.ts';
 
-/*
- * The part of onnxruntime-node's API used here, declared by hand: the package is optional
- * (an install may skip it), so neither compiling nor running may depend on its presence.
- */
-interface OrtTensor {
-  readonly dims: readonly number[];
-  readonly data: unknown;
-  dispose(): void;
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
-  release(): Promise<void>;
-}
-interface OrtSessionOptions {
-  intraOpNumThreads: number;
-  interOpNumThreads: number;
-  executionMode: 'sequential';
-  graphOptimizationLevel: 'all';
-  logSeverityLevel: 0 | 1 | 2 | 3 | 4;
-}
-interface Ort {
-  InferenceSession: { create(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession> };
-  Tensor: new (type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: number[]) => OrtTensor;
-}
-
-const ORT_PACKAGE = 'onnxruntime-node';
-
 /** Sessions kept per model: one per input size and layer set in use (the gallery and an export rarely need more). */
 const SESSIONS_KEPT = 2;
-
-let ort: Promise<Ort> | undefined;
-
-/**
- * onnxruntime's native calls in flight in this thread. Ending a worker thread while one runs
- * aborts the whole process (onnxruntime-node throws a Napi::Error from a dying environment),
- * so a thread that is about to end first waits for them: quiesceOnnxRuntime().
- */
-const inFlight = new Set<Promise<unknown>>();
-let closing = false;
-
-function tracked<T>(work: Promise<T>): Promise<T> {
-  inFlight.add(work);
-  const done = () => inFlight.delete(work);
-  work.then(done, done);
-  return work;
-}
-
-/** Refuses new onnxruntime work in this thread and resolves once none is running: then the thread may end. */
-export async function quiesceOnnxRuntime(): Promise<void> {
-  closing = true;
-  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-}
-
-function ensureOpen(): void {
-  if (closing) throw new Error('the engine is shutting down');
-}
-
-/** onnxruntime-node, loaded once; it is optional, so a machine without it explains with tfjs. */
-export function loadOnnxRuntime(): Promise<Ort> {
-  ort ??= import(ORT_PACKAGE).then((loaded: { default?: unknown }) => {
-    const m = (loaded.default ?? loaded) as Partial<Ort>;
-    if (typeof m.InferenceSession?.create !== 'function' || typeof m.Tensor !== 'function') {
-      throw new Error(`${ORT_PACKAGE} loaded but lacks InferenceSession.create or Tensor: not a version Kizu knows`);
-    }
-    return m as Ort;
-  });
-  return ort;
-}
 
 /**
  * What will run the CAM passes: `requested` (default KIZU_EXPLAIN_ENGINE), else onnxruntime
@@ -84,15 +18,7 @@ export function loadOnnxRuntime(): Promise<Ort> {
 export async function chooseExplainEngine(
   requested = parseExplainEngine(process.env.KIZU_EXPLAIN_ENGINE),
 ): Promise<{ name: ExplainEngineName; label: string; fallback?: string }> {
-  if (requested === 'tfjs') return { name: 'tfjs', label: 'tfjs (asked for)' };
-  try {
-    await loadOnnxRuntime();
-    return { name: 'onnxruntime', label: `onnxruntime-node ${packageVersion(ORT_PACKAGE)}, ${availableParallelism()} threads` };
-  } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    if (requested === 'onnxruntime') throw new Error(`KIZU_EXPLAIN_ENGINE=onnxruntime was requested but it cannot run: ${why}`);
-    return { name: 'tfjs', label: 'tfjs', fallback: `onnxruntime: ${why}` };
-  }
+  return onnxRuntimeOrTfjs('KIZU_EXPLAIN_ENGINE', requested, `, ${availableParallelism()} threads`);
 }
 
 function tensorData(t: tf.Tensor, dims: number[], perm?: number[]): FloatTensor {
@@ -152,13 +78,7 @@ export class OnnxEvidence implements EvidenceSource {
       this.sessions.set(key, session);
       return session;
     }
-    const model = buildEvidenceGraph(this.weights, { height, width, layers });
-    ensureOpen();
-    session = tracked(this.runtime.InferenceSession.create(model, {
-      intraOpNumThreads: this.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-      // Errors only: its warnings would interleave with the CLI's progress lines.
-      logSeverityLevel: 3,
-    }));
+    session = createSession(buildEvidenceGraph(this.weights, { height, width, layers }), this.threads);
     this.sessions.set(key, session);
     while (this.sessions.size > SESSIONS_KEPT) {
       const [oldest, evicted] = this.sessions.entries().next().value!;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BN_MOMENTUM } from '../resnet-spec.ts';
 import { classScoreMap, ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
 import type { ParamLayout } from './param-layout.ts';
+import type { GradientEngine, MicroBatchGradients, MicroBatchInput } from './gradient-engine.ts';
 
 /**
  * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
@@ -27,9 +28,9 @@ export interface MicroBatchResult {
 }
 
 /**
- * Gradients of the mean cross-entropy over a whole step, accumulated micro-batch by
- * micro-batch into a flat buffer, so an effective batch larger than the wasm heap allows
- * still gives exactly the mean's gradient. BatchNorm uses each micro-batch's statistics.
+ * Gradients of the mean loss over a whole step, accumulated micro-batch by micro-batch into a
+ * flat buffer, so an effective batch larger than one pass allows still gives exactly the
+ * mean's gradient. BatchNorm uses each micro-batch's statistics. The engine computes them.
  */
 export class GradientAccumulator {
   readonly grads: Float32Array;
@@ -37,7 +38,10 @@ export class GradientAccumulator {
   private readonly statSums_ = new Map<string, { mean: Float32Array; variance: Float32Array }>();
   private microBatches = 0;
 
-  constructor(private readonly layout: ParamLayout) {
+  constructor(
+    private readonly layout: ParamLayout,
+    private readonly engine: GradientEngine = new TfjsGradients(layout),
+  ) {
     this.grads = new Float32Array(layout.size);
   }
 
@@ -46,9 +50,49 @@ export class GradientAccumulator {
    * number of images in the whole step, so the gradients sum to the step's mean.
    */
   async add(params: Float32Array, x: tf.Tensor4D, labels: Int32Array, stepSize: number, dense?: DenseTargets): Promise<MicroBatchResult> {
+    const [n, height, width, channels] = x.shape;
+    const pixels = (await x.data()) as Float32Array;
+    const result = await this.engine.compute(params, { pixels, n, height, width, channels, labels, stepSize, dense });
+    this.layout.trainable.forEach((slot, i) => {
+      const g = result.grads[i];
+      const target = this.grads.subarray(slot.offset, slot.offset + slot.size);
+      for (let j = 0; j < g.length; j++) target[j] += g[j];
+    });
+    for (const [bn, s] of result.stats) {
+      const sums = this.statSums_.get(bn) ?? { mean: new Float32Array(s.mean.length), variance: new Float32Array(s.variance.length) };
+      for (let j = 0; j < s.mean.length; j++) {
+        sums.mean[j] += s.mean[j];
+        sums.variance[j] += s.variance[j];
+      }
+      this.statSums_.set(bn, sums);
+    }
+    this.microBatches++;
+    return { lossSum: result.lossSum, correct: result.correct, count: labels.length };
+  }
+
+  /** Sums of batch statistics over the micro-batches, to merge across workers. */
+  statSums(): Record<string, { mean: Float32Array; variance: Float32Array }> {
+    return Object.fromEntries(this.statSums_);
+  }
+
+  /** Mean batch statistics over the micro-batches, per BatchNorm prefix. */
+  batchStatistics(): Map<string, { mean: Float32Array; variance: Float32Array }> {
+    return meanStatistics([{ statSums: this.statSums(), microBatches: this.microBatches }]);
+  }
+}
+
+/** The micro-batch's loss and gradients by tfjs's autodiff, on whichever backend tfjs runs. */
+export class TfjsGradients implements GradientEngine {
+  readonly name = 'tfjs' as const;
+
+  constructor(private readonly layout: ParamLayout) {}
+
+  async compute(params: Float32Array, input: MicroBatchInput): Promise<MicroBatchGradients> {
     const { layout } = this;
+    const { labels, stepSize, dense } = input;
     const numClasses = layout.spec.config.numClasses;
     const result = tf.tidy(() => {
+      const x = tf.tensor4d(input.pixels, [input.n, input.height, input.width, input.channels]);
       const tensors = new Map(layout.slots.map((s) => [s.name, tf.tensor(params.subarray(s.offset, s.offset + s.size), s.shape)]));
       const net = ResNet50.fromTensors(layout.spec, tensors);
       const trainables = layout.trainable.map((s) => tensors.get(s.name)!);
@@ -69,38 +113,23 @@ export class GradientAccumulator {
       const correct = tf.sum(tf.cast(tf.equal(predicted, tf.tensor1d(labels, 'int32')), 'int32'));
       return { value, grads, correct, stats, logits: logits! };
     });
-    const lossSum = (await result.value.data())[0] * stepSize;
-    const correct = (await result.correct.data())[0];
-    for (let i = 0; i < layout.trainable.length; i++) {
-      const slot = layout.trainable[i];
-      const g = (await result.grads[i].data()) as Float32Array;
-      const target = this.grads.subarray(slot.offset, slot.offset + slot.size);
-      for (let j = 0; j < g.length; j++) target[j] += g[j];
+    try {
+      const statEntries = await Promise.all(Object.entries(result.stats).map(async ([bn, s]) => [bn, {
+        mean: (await s.mean.data()) as Float32Array,
+        variance: (await s.variance.data()) as Float32Array,
+      }] as const));
+      return {
+        lossSum: (await result.value.data())[0] * stepSize,
+        correct: (await result.correct.data())[0],
+        grads: await Promise.all(result.grads.map(async (g) => (await g.data()) as Float32Array)),
+        stats: new Map(statEntries),
+      };
+    } finally {
+      tf.dispose([result.value, ...result.grads, result.correct, result.logits, ...Object.values(result.stats).flatMap((s) => [s.mean, s.variance])]);
     }
-    for (const [bn, s] of Object.entries(result.stats)) {
-      const mean = (await s.mean.data()) as Float32Array;
-      const variance = (await s.variance.data()) as Float32Array;
-      const sums = this.statSums_.get(bn) ?? { mean: new Float32Array(mean.length), variance: new Float32Array(variance.length) };
-      for (let j = 0; j < mean.length; j++) {
-        sums.mean[j] += mean[j];
-        sums.variance[j] += variance[j];
-      }
-      this.statSums_.set(bn, sums);
-    }
-    tf.dispose([result.value, ...result.grads, result.correct, result.logits, ...Object.values(result.stats).flatMap((s) => [s.mean, s.variance])]);
-    this.microBatches++;
-    return { lossSum, correct, count: labels.length };
   }
 
-  /** Sums of batch statistics over the micro-batches, to merge across workers. */
-  statSums(): Record<string, { mean: Float32Array; variance: Float32Array }> {
-    return Object.fromEntries(this.statSums_);
-  }
-
-  /** Mean batch statistics over the micro-batches, per BatchNorm prefix. */
-  batchStatistics(): Map<string, { mean: Float32Array; variance: Float32Array }> {
-    return meanStatistics([{ statSums: this.statSums(), microBatches: this.microBatches }]);
-  }
+  dispose(): void {}
 }
 
 /**

@@ -12,6 +12,9 @@ export interface ShardPool {
   close(): Promise<void>;
 }
 
+/** How long a closing worker may take to finish its native call. */
+const CLOSE_GRACE_MS = 30_000;
+
 function split<T>(values: T[], parts: number): T[][] {
   const out: T[][] = Array.from({ length: parts }, () => []);
   values.forEach((v, i) => out[i % parts].push(v));
@@ -37,7 +40,9 @@ export class InProcessPool implements ShardPool {
     return this.shard.predict(this.params, indices);
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.shard.dispose();
+  }
 }
 
 /** One worker thread per core, each with its own tfjs backend (wasm has no threads under Node). */
@@ -107,7 +112,12 @@ export class ThreadPool implements ShardPool {
     return indices.map((i) => byIndex.get(i)!);
   }
 
+  /** Each worker first finishes any onnxruntime call (ending a thread inside one aborts the process); terminate after a grace period. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(async (w) => {
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
+      await Promise.race([this.call(w, { kind: 'close' }).catch(() => undefined), grace]);
+      await w.terminate();
+    }));
   }
 }

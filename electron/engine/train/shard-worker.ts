@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, parseBackendName } from '../backend.ts';
+import { quiesceOnnxRuntime } from '../onnx/runtime.ts';
 import { TrainingShard, type ShardConfig } from './shard.ts';
 import type { ShardRequest, ShardResponse } from './shard-protocol.ts';
 
@@ -12,6 +13,13 @@ const params = new Float32Array(shared);
 parentPort!.on('message', async (req: ShardRequest) => {
   try {
     let res: ShardResponse;
+    if (req.kind === 'close') {
+      // Ending the thread inside an onnxruntime call would abort the process: let it finish.
+      await quiesceOnnxRuntime();
+      await shard.dispose();
+      parentPort!.postMessage({ id: req.id, kind: 'closed' } satisfies ShardResponse);
+      return;
+    }
     if (req.kind === 'step') {
       const result = await shard.step(params, req.plan, req.stepSize);
       res = { id: req.id, kind: 'step', result };

@@ -3,7 +3,9 @@ import { FoldedResNet } from '../resnet50.ts';
 import { resnetSpec, type ResNetConfig } from '../resnet-spec.ts';
 import { softmax } from '../explain.ts';
 import { augment, type AugmentOptions } from './augment.ts';
-import { GradientAccumulator, type DenseTargets } from './grad-step.ts';
+import { GradientAccumulator, TfjsGradients, type DenseTargets } from './grad-step.ts';
+import type { GradientEngine, TrainingEngineName } from './gradient-engine.ts';
+import { OnnxGradients } from '../onnx/onnx-training.ts';
 import { maskOnGrid, pasteDefect } from './synthetic-defects.ts';
 import { hashSeed, Rng } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
@@ -21,6 +23,8 @@ export interface ShardConfig {
   defectClass: number;
   /** Dense supervision of the class-score map where the truth is known; null for none. */
   dense: Pick<DenseTargets, 'lossWeight' | 'positiveWeight'> | null;
+  /** What computes the gradients (chooseTrainingEngine), and with how many threads of its own. */
+  engine: { name: TrainingEngineName; threads: number };
 }
 
 export interface MicroBatchPlan {
@@ -71,6 +75,7 @@ export interface ShardStepResult {
 export class TrainingShard {
   readonly layout: ParamLayout;
   private readonly images: TrainingImageCache;
+  private engine?: Promise<GradientEngine>;
 
   constructor(private readonly cfg: ShardConfig) {
     this.layout = new ParamLayout(resnetSpec(cfg.config));
@@ -116,8 +121,14 @@ export class TrainingShard {
     return { x, labels, dense: this.cfg.dense ? { ...this.cfg.dense, targets, weights } : undefined };
   }
 
+  private gradients(): Promise<GradientEngine> {
+    const { name, threads } = this.cfg.engine;
+    this.engine ??= name === 'onnxruntime' ? OnnxGradients.create(this.layout, threads) : Promise.resolve(new TfjsGradients(this.layout));
+    return this.engine;
+  }
+
   async step(params: Float32Array, plan: MicroBatchPlan[], stepSize: number): Promise<ShardStepResult> {
-    const acc = new GradientAccumulator(this.layout);
+    const acc = new GradientAccumulator(this.layout, await this.gradients());
     let lossSum = 0;
     let correct = 0;
     let count = 0;
@@ -133,6 +144,12 @@ export class TrainingShard {
       }
     }
     return { grads: acc.grads, statSums: acc.statSums(), microBatches: plan.length, lossSum, correct, count };
+  }
+
+  /** Releases the engine's native memory. */
+  async dispose(): Promise<void> {
+    (await this.engine)?.dispose();
+    this.engine = undefined;
   }
 
   /** Defect probability per index, in eval mode (running statistics, BatchNorm folded). */

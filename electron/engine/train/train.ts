@@ -7,6 +7,7 @@ import { openOkImages } from '../../data/ok-images.ts';
 import { auroc } from '../../data/metrics.ts';
 import { hashSeed } from '../../data/synth/rng.ts';
 import { initBackend, describeBackend } from '../backend.ts';
+import { chooseTrainingEngine } from '../onnx/onnx-training.ts';
 import { initialiseResNet } from '../init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../manifest.ts';
 import { saveModelDir } from '../model-dir.ts';
@@ -277,6 +278,12 @@ export async function train(
   const started = Date.now();
   const report = (p: TrainProgress) => hooks.onProgress?.(p);
   const backend = await initBackend();
+  const engine = await chooseTrainingEngine();
+  // Data-parallel workers take a core each; in this thread the engine may use them all.
+  const engineThreads = o.workers > 0 ? 1 : availableParallelism();
+  const trainedOn = engine.name === 'onnxruntime'
+    ? `${engine.label}, ${Math.max(1, o.workers)} x ${engineThreads} thread${engineThreads === 1 ? '' : 's'}`
+    : `${describeBackend(backend)}${engine.fallback ? ` (${engine.fallback})` : ''}`;
   if (o.batch % o.microBatch !== 0) throw new Error(`--batch (${o.batch}) must be a multiple of --micro-batch (${o.microBatch})`);
 
   const dataset = o.pretextOnly ? await openOkImages(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel }) : await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
@@ -288,7 +295,7 @@ export async function train(
   const labelled: LabelledIndex[] = usable.map((item, index) => ({ index, isDefect: item.isDefect }));
   const { train: trainIdx, val: valIdx } = splitTrainVal(labelled, o.valFraction, o.seed);
   const trainSet = trainIdx.map((i) => labelled[i]);
-  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, ${describeBackend(backend)}` });
+  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, ${trainedOn}` });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);
   const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling });
@@ -321,6 +328,7 @@ export async function train(
     config: spec.config, paths, labels: usable.map((i) => (i.isDefect ? DEFECT_CLASS : 0)), inputSize: o.inputSize,
     mean, std, augment: o.augment, defectClass: DEFECT_CLASS,
     dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
+    engine: { name: engine.name, threads: engineThreads },
   };
   const pool: ShardPool = o.workers > 0 ? await ThreadPool.start(shardConfig, layout.size, o.workers, backend.name) : new InProcessPool(shardConfig, layout.size);
   const optimizer = o.optimizer === 'adamw'
@@ -464,7 +472,7 @@ export async function train(
       datasetSplit: dataset.split,
       seed: o.seed,
       init: o.init,
-      backend: describeBackend(backend),
+      backend: trainedOn,
       notes: [...initNotes, `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`],
     },
     metrics: validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {},

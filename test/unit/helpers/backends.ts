@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { loadOnnxRuntime } from '../../../electron/engine/onnx/onnx-evidence.ts';
+import { loadOnnxRuntime } from '../../../electron/engine/onnx/runtime.ts';
 import { parseBackendName, useBackend, type BackendName } from '../../../electron/engine/backend.ts';
 
 /** The backends a test should cover: the one KIZU_BACKEND forces, else every one that loads here. */
