@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from '../../../electron/engine/backend.ts';
-import { GradientAccumulator, updateRunningStats } from '../../../electron/engine/train/grad-step.ts';
+import { GradientAccumulator, TfjsGradients, updateRunningStats } from '../../../electron/engine/train/grad-step.ts';
+import type { GradientEngine } from '../../../electron/engine/train/gradient-engine.ts';
+import { OnnxGradients } from '../../../electron/engine/onnx/onnx-training.ts';
 import { flattenNet, ParamLayout } from '../../../electron/engine/train/param-layout.ts';
 import { Sgd } from '../../../electron/engine/train/sgd.ts';
-import { backendsUnderTest, maxRelativeError } from '../helpers/backends.ts';
+import { backendsUnderTest, maxRelativeError, onnxRuntimeInstalled } from '../helpers/backends.ts';
 import { expectedTensor, loadTinyFixture } from '../helpers/fixture.ts';
 import { tinyNet } from '../helpers/tiny-model.ts';
 
@@ -21,43 +23,59 @@ function torchToTfLayout(name: string, t: { shape: number[]; data: Float32Array 
   });
 }
 
+/**
+ * One training step of the fixture's batch of three against PyTorch's: loss, gradients and
+ * running statistics; then the same batch as micro-batches of 1 + 2 images.
+ */
+async function expectPytorchStep(engine: (layout: ParamLayout) => Promise<GradientEngine>): Promise<void> {
+  const layout = new ParamLayout(fixture.spec);
+  const gradients = await engine(layout);
+  const net = tinyNet(fixture);
+  const params = await flattenNet(layout, net);
+  net.dispose();
+  const input = expectedTensor(fixture, 'train.input');
+  const labels = Int32Array.from(expectedTensor(fixture, 'train.labels').data);
+  const [n, h, w, c] = input.shape;
+
+  const whole = new GradientAccumulator(layout, gradients);
+  const x = tf.tensor4d(input.data, [n, h, w, c]);
+  const r = await whole.add(params, x, labels, n);
+  x.dispose();
+  expect(r.lossSum / n).toBeCloseTo(expectedTensor(fixture, 'train.loss').data[0], 4);
+  for (const name of GRAD_CHECKS) {
+    const want = torchToTfLayout(name, expectedTensor(fixture, `train.grad.${name}`));
+    expect(maxRelativeError(layout.view(whole.grads, name), want), name).toBeLessThan(1e-3);
+  }
+  const after = Float32Array.from(params);
+  updateRunningStats(layout, after, whole.batchStatistics());
+  for (const name of ['bn1.running_mean', 'bn1.running_var', 'layer4.2.bn3.running_var']) {
+    expect(maxRelativeError(layout.view(after, name), expectedTensor(fixture, `train.after.${name}`).data), name).toBeLessThan(1e-4);
+  }
+
+  // Micro-batches of 1 + 2 images: BatchNorm statistics differ, so only the head's gradient
+  // direction is comparable; but the accumulated loss is the mean over all three images.
+  const split = new GradientAccumulator(layout, gradients);
+  let lossSum = 0;
+  for (const [from, to] of [[0, 1], [1, 3]]) {
+    const part = tf.tensor4d(input.data.slice(from * h * w * c, to * h * w * c), [to - from, h, w, c]);
+    lossSum += (await split.add(params, part, labels.slice(from, to), n)).lossSum;
+    part.dispose();
+  }
+  expect(Number.isFinite(lossSum)).toBe(true);
+  expect(split.grads.some((g) => g !== 0)).toBe(true);
+  gradients.dispose();
+}
+
+describe.skipIf(!(await onnxRuntimeInstalled()))('a training step against PyTorch on onnxruntime', () => {
+  it('gives PyTorch loss, gradients and running statistics, also when split into micro-batches', async () => {
+    await expectPytorchStep((layout) => OnnxGradients.create(layout, 1));
+  });
+});
+
 describe.each(backends)('a training step against PyTorch on %s', (backend) => {
   it('gives PyTorch loss, gradients and running statistics, also when split into micro-batches', async () => {
     await useBackend(backend);
-    const layout = new ParamLayout(fixture.spec);
-    const net = tinyNet(fixture);
-    const params = await flattenNet(layout, net);
-    net.dispose();
-    const input = expectedTensor(fixture, 'train.input');
-    const labels = Int32Array.from(expectedTensor(fixture, 'train.labels').data);
-    const [n, h, w, c] = input.shape;
-
-    const whole = new GradientAccumulator(layout);
-    const x = tf.tensor4d(input.data, [n, h, w, c]);
-    const r = await whole.add(params, x, labels, n);
-    x.dispose();
-    expect(r.lossSum / n).toBeCloseTo(expectedTensor(fixture, 'train.loss').data[0], 4);
-    for (const name of GRAD_CHECKS) {
-      const want = torchToTfLayout(name, expectedTensor(fixture, `train.grad.${name}`));
-      expect(maxRelativeError(layout.view(whole.grads, name), want), name).toBeLessThan(1e-3);
-    }
-    const after = Float32Array.from(params);
-    updateRunningStats(layout, after, whole.batchStatistics());
-    for (const name of ['bn1.running_mean', 'bn1.running_var', 'layer4.2.bn3.running_var']) {
-      expect(maxRelativeError(layout.view(after, name), expectedTensor(fixture, `train.after.${name}`).data), name).toBeLessThan(1e-4);
-    }
-
-    // Micro-batches of 1 + 2 images: BatchNorm statistics differ, so only the head's gradient
-    // direction is comparable; but the accumulated loss is the mean over all three images.
-    const split = new GradientAccumulator(layout);
-    let lossSum = 0;
-    for (const [from, to] of [[0, 1], [1, 3]]) {
-      const part = tf.tensor4d(input.data.slice(from * h * w * c, to * h * w * c), [to - from, h, w, c]);
-      lossSum += (await split.add(params, part, labels.slice(from, to), n)).lossSum;
-      part.dispose();
-    }
-    expect(Number.isFinite(lossSum)).toBe(true);
-    expect(split.grads.some((g) => g !== 0)).toBe(true);
+    await expectPytorchStep(async (layout) => new TfjsGradients(layout));
   });
 
   it('SGD with momentum and weight decay follows PyTorch\'s update rule', () => {

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../../electron/data/synth/rng.ts';
+import { useBackend } from '../../../electron/engine/backend.ts';
+import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
+import { OnnxGradients } from '../../../electron/engine/onnx/onnx-training.ts';
+import { resnetSpec, type HeadPooling } from '../../../electron/engine/resnet-spec.ts';
+import { GradientAccumulator, TfjsGradients } from '../../../electron/engine/train/grad-step.ts';
+import { parseTrainingEngine, type MicroBatchInput } from '../../../electron/engine/train/gradient-engine.ts';
+import { flattenNet, ParamLayout } from '../../../electron/engine/train/param-layout.ts';
+import { layer4Cells } from '../../../electron/engine/train/shard.ts';
+import { maxRelativeError, onnxRuntimeInstalled } from '../helpers/backends.ts';
+
+/**
+ * onnxruntime's training graph against tfjs's autodiff (which the PyTorch known-answer test in
+ * grad-step.test.ts ties to PyTorch): both heads, the dense class-score-map term, one and three
+ * channels, non-square inputs and odd sizes (the transposed convs' output padding, the
+ * filter gradients' strided taps), every trainable parameter and every BatchNorm statistic.
+ */
+interface Case {
+  name: string;
+  pooling: HeadPooling;
+  channels: 1 | 3;
+  height: number;
+  width: number;
+  n: number;
+  dense: boolean;
+}
+
+const TOPK: HeadPooling = { kind: 'topk', fraction: 1 / 16 };
+const cases: Case[] = [
+  { name: 'top-k head with the dense term, 1 channel, 64 px', pooling: TOPK, channels: 1, height: 64, width: 64, n: 3, dense: true },
+  { name: 'average head, 3 channels, 72 px', pooling: { kind: 'avg' }, channels: 3, height: 72, width: 72, n: 2, dense: false },
+  { name: 'average head with the dense term, 1 channel, 50 x 66 px', pooling: { kind: 'avg' }, channels: 1, height: 50, width: 66, n: 4, dense: true },
+];
+
+function microBatch(c: Case, seed: number): MicroBatchInput {
+  const rng = new Rng(seed);
+  const pixels = Float32Array.from({ length: c.n * c.height * c.width * c.channels }, () => rng.next() * 2 - 1);
+  const labels = Int32Array.from({ length: c.n }, (_, i) => i % 2);
+  const cells = layer4Cells(c.height) * layer4Cells(c.width);
+  const dense = c.dense
+    ? {
+      targets: Float32Array.from({ length: c.n * cells }, () => (rng.chance(0.2) ? 1 : 0)),
+      weights: Float32Array.from({ length: c.n }, (_, i) => (i === 1 ? 0 : 1)),
+      lossWeight: 1,
+      positiveWeight: 10,
+    }
+    : undefined;
+  return { pixels, n: c.n, height: c.height, width: c.width, channels: c.channels, labels, stepSize: 16, dense };
+}
+
+describe.skipIf(!(await onnxRuntimeInstalled()))('training gradients on onnxruntime', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  describe.each(cases)('$name', (c) => {
+    const spec = resnetSpec({ numClasses: 2, inChannels: c.channels, width: 4, blocks: [2, 2, 2, 2], pooling: c.pooling });
+    const layout = new ParamLayout(spec);
+    let params: Float32Array;
+    let onnx: OnnxGradients;
+
+    beforeAll(async () => {
+      const net = initialiseResNet(spec, 3);
+      params = await flattenNet(layout, net);
+      net.dispose();
+      onnx = await OnnxGradients.create(layout, 1);
+    });
+    afterAll(() => onnx.dispose());
+
+    it('gives tfjs autodiff\'s loss, every gradient and every BatchNorm statistic', async () => {
+      const input = microBatch(c, 5);
+      const want = await new TfjsGradients(layout).compute(params, input);
+      const got = await onnx.compute(params, input);
+      expect(got.lossSum).toBeCloseTo(want.lossSum, 4);
+      expect(got.correct).toBe(want.correct);
+      layout.trainable.forEach((slot, i) => {
+        expect(got.grads[i].length, slot.name).toBe(slot.size);
+        expect(maxRelativeError(got.grads[i], want.grads[i]), slot.name).toBeLessThan(2e-3);
+      });
+      expect([...got.stats.keys()].sort()).toEqual([...want.stats.keys()].sort());
+      for (const [bn, s] of want.stats) {
+        expect(maxRelativeError(got.stats.get(bn)!.mean, s.mean), `${bn} mean`).toBeLessThan(1e-3);
+        expect(maxRelativeError(got.stats.get(bn)!.variance, s.variance), `${bn} variance`).toBeLessThan(1e-3);
+      }
+    });
+  });
+
+  it('accumulates micro-batches into the step\'s mean without leaking a tensor', async () => {
+    const c = cases[0];
+    const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 4, blocks: [1, 1, 1, 1], pooling: c.pooling });
+    const layout = new ParamLayout(spec);
+    const net = initialiseResNet(spec, 4);
+    const params = await flattenNet(layout, net);
+    net.dispose();
+    const onnx = await OnnxGradients.create(layout, 1);
+    const tfjs = new TfjsGradients(layout);
+    const sums = async (engine: OnnxGradients | TfjsGradients) => {
+      const acc = new GradientAccumulator(layout, engine);
+      let loss = 0;
+      for (const seed of [1, 2, 3]) {
+        const input = microBatch(c, seed);
+        const x = tf.tensor4d(input.pixels, [input.n, input.height, input.width, input.channels]);
+        loss += (await acc.add(params, x, input.labels, 9, input.dense)).lossSum;
+        x.dispose();
+      }
+      return { loss, grads: acc.grads, stats: acc.batchStatistics() };
+    };
+    await sums(onnx);
+    const before = tf.memory().numTensors;
+    const got = await sums(onnx);
+    expect(tf.memory().numTensors).toBe(before);
+    const want = await sums(tfjs);
+    expect(got.loss).toBeCloseTo(want.loss, 4);
+    expect(maxRelativeError(got.grads, want.grads)).toBeLessThan(2e-3);
+    expect(maxRelativeError(got.stats.get('bn1')!.variance, want.stats.get('bn1')!.variance)).toBeLessThan(1e-3);
+    onnx.dispose();
+  });
+});
+
+describe('KIZU_TRAIN_ENGINE', () => {
+  it('names onnxruntime or tfjs, and says so when it names neither', () => {
+    expect(parseTrainingEngine(undefined)).toBeUndefined();
+    expect(parseTrainingEngine('tfjs')).toBe('tfjs');
+    expect(parseTrainingEngine('onnxruntime')).toBe('onnxruntime');
+    expect(() => parseTrainingEngine('torch')).toThrow(/KIZU_TRAIN_ENGINE must be onnxruntime or tfjs, not "torch"/);
+  });
+});
