@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Explainer } from '../engine/explain.ts';
 import { initialiseResNet } from '../engine/init-weights.ts';
 import { RESNET50_BLOCKS, resnet50Config, resnetSpec } from '../engine/resnet-spec.ts';
+import { OnnxGradients } from '../engine/onnx/onnx-training.ts';
 import { flattenNet, ParamLayout } from '../engine/train/param-layout.ts';
+import { Rng } from '../data/synth/rng.ts';
 import { TrainingShard, type MicroBatchPlan } from '../engine/train/shard.ts';
 import { benchManifest } from './engine.ts';
 import { benchShardConfig, noiseImages } from './training.ts';
@@ -91,7 +93,68 @@ export async function profileTrainingStep(opts: { inputSize: number; width: numb
     const indices = paths.map((_, i) => i);
     const plan: MicroBatchPlan[] = [{ indices, seeds: indices }];
     await shard.step(params, plan, microBatch);
-    return await profiled(`training micro-batch of ${microBatch}, width ${width}, ${inputSize} px`, () => shard.step(params, plan, microBatch));
+    return await profiled(`training micro-batch of ${microBatch} on tfjs, width ${width}, ${inputSize} px`, () => shard.step(params, plan, microBatch));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One event of onnxruntime's profile (Chrome's trace format); durations and times in microseconds. */
+interface OrtTraceEvent {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string };
+}
+
+/**
+ * One training micro-batch on onnxruntime, as each of `kizu train`'s workers runs it (one
+ * thread), node by node as onnxruntime's own profiler times them, grouped by operator: Conv
+ * is the forward convolutions, ConvTranspose the input gradients, FusedMatMul (and the Slices
+ * that feed it) the filter gradients, and the rest BatchNorm, ReLU, pooling and the head.
+ * Only the last of two runs counts: the first builds the session and warms its memory.
+ */
+export async function profileOnnxTrainingStep(opts: { inputSize: number; width: number; microBatch: number }): Promise<WorkProfile> {
+  const { inputSize, width, microBatch: n } = opts;
+  const dir = await mkdtemp(join(tmpdir(), 'kizu-profile-ort-'));
+  try {
+    const layout = new ParamLayout(resnetSpec({ numClasses: 2, inChannels: 1, width, blocks: [...RESNET50_BLOCKS] }));
+    const net = initialiseResNet(layout.spec, 1);
+    const params = await flattenNet(layout, net);
+    net.dispose();
+    const rng = new Rng(1);
+    const input = {
+      pixels: Float32Array.from({ length: n * inputSize * inputSize }, () => rng.next() * 2 - 1),
+      n, height: inputSize, width: inputSize, channels: 1, labels: Int32Array.from({ length: n }, (_, i) => i % 2), stepSize: n,
+    };
+    const engine = await OnnxGradients.create(layout, 1, join(dir, 'ort'));
+    let wallMs: number;
+    try {
+      await engine.compute(params, input);
+      const start = performance.now();
+      await engine.compute(params, input);
+      wallMs = performance.now() - start;
+      await engine.endProfiling();
+    } finally {
+      engine.dispose();
+    }
+    const file = (await readdir(dir)).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error(`onnxruntime wrote no profile into ${dir}`);
+    const events = JSON.parse(await readFile(join(dir, file), 'utf8')) as OrtTraceEvent[];
+    const lastRun = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').at(-1);
+    if (!lastRun) throw new Error(`onnxruntime's profile ${file} has no model_run`);
+    const byOp = new Map<string, { calls: number; ms: number }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < lastRun.ts || e.ts > lastRun.ts + lastRun.dur) continue;
+      const op = e.args?.op_name ?? 'unknown';
+      const row = byOp.get(op) ?? { calls: 0, ms: 0 };
+      row.calls++;
+      row.ms += e.dur / 1000;
+      byOp.set(op, row);
+    }
+    const rows = [...byOp.entries()].map(([kernel, r]) => ({ kernel, calls: r.calls, ms: r.ms, share: r.ms / wallMs })).sort((a, b) => b.ms - a.ms);
+    return { what: `training micro-batch of ${n} on onnxruntime (1 thread), width ${width}, ${inputSize} px`, wallMs, kernelMs: rows.reduce((a, r) => a + r.ms, 0), rows };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { benchEngine } from '../bench/engine.ts';
 import { benchLongRun } from '../bench/long-run.ts';
-import { formatProfile, profileExplain, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
+import { formatProfile, profileExplain, profileOnnxTrainingStep, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
 import { benchPytorch } from '../bench/pytorch.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
@@ -27,7 +27,7 @@ export function registerBench(program: Command): void {
     .option('--sizes <list>', 'input sizes', (v) => v.split(',').map(Number), [224, 512])
     .option('--no-training', 'skip the training-step figures (the slowest part)')
     .option('--no-pytorch', 'skip PyTorch\'s figures for the same work (measured where Debian\'s python3-torch is installed)')
-    .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
+    .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width, on onnxruntime and on tfjs) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
     .option('--json', 'with --profile: the profile as one JSON line')
     .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
     .option('--long-size <px>', 'with --long: the images\' side', positiveInt('--long-size'), 512)
@@ -36,9 +36,10 @@ export function registerBench(program: Command): void {
       if (opts.profile) {
         const profiles: WorkProfile[] = [];
         for (const size of opts.sizes) profiles.push(await profileExplain(size));
-        // The default recipe's configuration (width 16, 512 px, micro-batch 4), then full width at 224.
-        profiles.push(await profileTrainingStep({ inputSize: 512, width: 16, microBatch: 4 }));
-        profiles.push(await profileTrainingStep({ inputSize: 224, width: 64, microBatch: 4 }));
+        // The default recipe's configuration (width 16, 512 px, micro-batch 4), then full width at 224: on onnxruntime where it loads (training's engine), and on tfjs.
+        const configurations = [{ inputSize: 512, width: 16, microBatch: 4 }, { inputSize: 224, width: 64, microBatch: 4 }];
+        if ((await chooseTrainingEngine()).name === 'onnxruntime') for (const c of configurations) profiles.push(await profileOnnxTrainingStep(c));
+        for (const c of configurations) profiles.push(await profileTrainingStep(c));
         if (opts.json) process.stdout.write(`${JSON.stringify({ backend: backend.name, version: backend.version, threads: backend.threads, profiles })}\n`);
         else process.stdout.write(`backend: ${backend.name} ${backend.version}, ${backend.threads} thread(s)\n\n${profiles.map((p) => formatProfile(p)).join('\n\n')}\n`);
         return;

@@ -31,6 +31,7 @@ export class OnnxGradients implements GradientEngine {
     private readonly runtime: Ort,
     private readonly layout: ParamLayout,
     private readonly threads: number,
+    private readonly profilePrefix?: string,
   ) {
     this.outputNames = [
       TRAINING_OUTPUTS.loss, TRAINING_OUTPUTS.logits,
@@ -39,9 +40,12 @@ export class OnnxGradients implements GradientEngine {
     ];
   }
 
-  /** `threads`: onnxruntime's intra-op threads; data-parallel workers take one each. */
-  static async create(layout: ParamLayout, threads: number): Promise<OnnxGradients> {
-    return new OnnxGradients(await loadOnnxRuntime(), layout, threads);
+  /**
+   * `threads`: onnxruntime's intra-op threads; data-parallel workers take one each. With
+   * `profilePrefix`, onnxruntime times every node, written out by endProfiling().
+   */
+  static async create(layout: ParamLayout, threads: number, profilePrefix?: string): Promise<OnnxGradients> {
+    return new OnnxGradients(await loadOnnxRuntime(), layout, threads, profilePrefix);
   }
 
   private session(shape: TrainingGraphShape): Promise<OrtSession> {
@@ -52,7 +56,7 @@ export class OnnxGradients implements GradientEngine {
       this.sessions.set(key, session);
       return session;
     }
-    session = createSession(buildTrainingGraph(this.layout.spec, shape), this.threads);
+    session = createSession(buildTrainingGraph(this.layout.spec, shape), this.threads, this.profilePrefix);
     this.sessions.set(key, session);
     while (this.sessions.size > SESSIONS_KEPT) {
       const [oldest, evicted] = this.sessions.entries().next().value!;
@@ -101,6 +105,11 @@ export class OnnxGradients implements GradientEngine {
     } finally {
       for (const value of Object.values(out)) value.dispose();
     }
+  }
+
+  /** Writes each session's node timings to `<profilePrefix>_<time>.json`. */
+  async endProfiling(): Promise<void> {
+    for (const session of this.sessions.values()) (await session).endProfiling();
   }
 
   dispose(): void {
