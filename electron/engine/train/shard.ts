@@ -6,6 +6,9 @@ import { augment, type AugmentOptions } from './augment.ts';
 import { GradientAccumulator, TfjsGradients, type DenseTargets } from './grad-step.ts';
 import type { GradientEngine, TrainingEngineName } from './gradient-engine.ts';
 import { OnnxGradients } from '../onnx/onnx-training.ts';
+import { OnnxEvidence } from '../onnx/onnx-evidence.ts';
+import { TfjsEvidence } from '../cam/evidence.ts';
+import type { EvidenceSource } from '../cam/evidence-source.ts';
 import { maskOnGrid, pasteDefect } from './synthetic-defects.ts';
 import { hashSeed, Rng } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
@@ -152,19 +155,28 @@ export class TrainingShard {
     this.engine = undefined;
   }
 
-  /** Defect probability per index, in eval mode (running statistics, BatchNorm folded). */
+  /**
+   * Defect probability per index, in eval mode (running statistics, BatchNorm folded), on the
+   * shard's engine: onnxruntime's forward graph takes one image at a time, tfjs a batch.
+   */
   async predict(params: Float32Array, indices: number[], batchSize = 8): Promise<number[]> {
     const net = netFromFlat(this.layout, params);
     const folded = FoldedResNet.fold(net);
     net.dispose();
+    const { name, threads } = this.cfg.engine;
     const out: number[] = [];
     try {
-      for (let i = 0; i < indices.length; i += batchSize) {
-        const x = await this.batch(indices.slice(i, i + batchSize));
-        const logits = tf.tidy(() => folded.forward(x).logits);
-        const rows = (await logits.array()) as number[][];
-        tf.dispose([x, logits]);
-        out.push(...rows.map((r) => softmax(r)[this.cfg.defectClass]));
+      const source: EvidenceSource = name === 'onnxruntime' ? await OnnxEvidence.create(folded, threads) : new TfjsEvidence(folded);
+      const step = name === 'onnxruntime' ? 1 : batchSize;
+      const classes = this.cfg.config.numClasses;
+      try {
+        for (let i = 0; i < indices.length; i += step) {
+          const x = await this.batch(indices.slice(i, i + step));
+          const logits = await source.logits(x).finally(() => x.dispose());
+          for (let r = 0; r < logits.length; r += classes) out.push(softmax(logits.slice(r, r + classes))[this.cfg.defectClass]);
+        }
+      } finally {
+        source.dispose();
       }
     } finally {
       folded.dispose();

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { benchShardConfig, noiseImages } from '../../../electron/bench/training.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../electron/data/synth/rng.ts';
 import { useBackend } from '../../../electron/engine/backend.ts';
@@ -6,9 +10,9 @@ import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { OnnxGradients } from '../../../electron/engine/onnx/onnx-training.ts';
 import { resnetSpec, type HeadPooling } from '../../../electron/engine/resnet-spec.ts';
 import { GradientAccumulator, TfjsGradients } from '../../../electron/engine/train/grad-step.ts';
-import { parseTrainingEngine, type MicroBatchInput } from '../../../electron/engine/train/gradient-engine.ts';
+import { parseTrainingEngine, type MicroBatchInput, type TrainingEngineName } from '../../../electron/engine/train/gradient-engine.ts';
 import { flattenNet, ParamLayout } from '../../../electron/engine/train/param-layout.ts';
-import { layer4Cells } from '../../../electron/engine/train/shard.ts';
+import { layer4Cells, TrainingShard } from '../../../electron/engine/train/shard.ts';
 import { maxRelativeError, onnxRuntimeInstalled } from '../helpers/backends.ts';
 
 /**
@@ -123,5 +127,30 @@ describe('KIZU_TRAIN_ENGINE', () => {
     expect(parseTrainingEngine('tfjs')).toBe('tfjs');
     expect(parseTrainingEngine('onnxruntime')).toBe('onnxruntime');
     expect(() => parseTrainingEngine('torch')).toThrow(/KIZU_TRAIN_ENGINE must be onnxruntime or tfjs, not "torch"/);
+  });
+});
+
+describe.skipIf(!(await onnxRuntimeInstalled()))('validation on onnxruntime', () => {
+  it('gives the defect probabilities tfjs gives, from the running statistics', async () => {
+    await useBackend('cpu');
+    const dir = mkdtempSync(join(tmpdir(), 'kizu-ort-predict-'));
+    try {
+      const size = 48;
+      const paths = await noiseImages(dir, 5, size);
+      const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 4, blocks: [1, 1, 1, 1], pooling: TOPK });
+      const layout = new ParamLayout(spec);
+      const net = initialiseResNet(spec, 6);
+      const params = await flattenNet(layout, net);
+      net.dispose();
+      const shard = (engine: TrainingEngineName) => new TrainingShard({ ...benchShardConfig(spec, paths, size, engine), engine: { name: engine, threads: 1 } });
+      const indices = [4, 0, 2, 1, 3];
+      const onnx = await shard('onnxruntime').predict(params, indices);
+      const tfjs = await shard('tfjs').predict(params, indices, 2);
+      expect(onnx).toHaveLength(5);
+      onnx.forEach((p, i) => expect(p).toBeCloseTo(tfjs[i], 4));
+      expect(new Set(onnx.map((p) => p.toFixed(4))).size).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
