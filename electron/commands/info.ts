@@ -3,6 +3,7 @@ import { initBackend, type BackendInfo } from '../engine/backend.ts';
 import { isModelDir, readManifest } from '../engine/model-dir.ts';
 import type { Manifest } from '../engine/manifest.ts';
 import { chooseExplainEngine } from '../engine/onnx/onnx-evidence.ts';
+import { chooseTrainingEngine } from '../engine/onnx/onnx-training.ts';
 import { defaultModelDir } from '../paths.ts';
 import { packageVersion } from '../version.ts';
 
@@ -11,8 +12,10 @@ export interface InfoReport {
   node: string;
   platform: string;
   backend: BackendInfo;
-  /** What runs the network's passes for maps and scores (the formulas and training are tfjs's). */
+  /** What runs the network's passes for maps and scores (the CAM formulas are tfjs's). */
   explainEngine: Awaited<ReturnType<typeof chooseExplainEngine>>;
+  /** What computes training's gradients (the optimiser is Kizu's own, on the flat buffers). */
+  trainEngine: Awaited<ReturnType<typeof chooseTrainingEngine>>;
   tfjsCore: string;
   defaultModel: { path: string; manifest: Manifest } | { path: string; missing: string };
 }
@@ -36,6 +39,7 @@ export async function collectInfo(): Promise<InfoReport> {
     platform: `${process.platform}-${process.arch}`,
     backend,
     explainEngine: await chooseExplainEngine(),
+    trainEngine: await chooseTrainingEngine(),
     tfjsCore: packageVersion('@tensorflow/tfjs-core'),
     defaultModel,
   };
@@ -48,6 +52,8 @@ export function formatInfo(r: InfoReport): string {
     ...r.backend.fallbacks.map((f) => `  skipped ${f}`),
     `maps and scores: ${r.explainEngine.label}`,
     ...(r.explainEngine.fallback ? [`  skipped ${r.explainEngine.fallback}`] : []),
+    `training: ${r.trainEngine.label}`,
+    ...(r.trainEngine.fallback ? [`  skipped ${r.trainEngine.fallback}`] : []),
   ];
   if ('manifest' in r.defaultModel) {
     const m = r.defaultModel.manifest;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../electron/data/synth/rng.ts';
 import { useBackend } from '../../../electron/engine/backend.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
-import { OnnxGradients } from '../../../electron/engine/onnx/onnx-training.ts';
+import { chooseTrainingEngine, OnnxGradients } from '../../../electron/engine/onnx/onnx-training.ts';
 import { resnetSpec, type HeadPooling } from '../../../electron/engine/resnet-spec.ts';
 import { GradientAccumulator, TfjsGradients } from '../../../electron/engine/train/grad-step.ts';
 import { parseTrainingEngine, type MicroBatchInput, type TrainingEngineName } from '../../../electron/engine/train/gradient-engine.ts';
@@ -127,6 +127,12 @@ describe('KIZU_TRAIN_ENGINE', () => {
     expect(parseTrainingEngine('tfjs')).toBe('tfjs');
     expect(parseTrainingEngine('onnxruntime')).toBe('onnxruntime');
     expect(() => parseTrainingEngine('torch')).toThrow(/KIZU_TRAIN_ENGINE must be onnxruntime or tfjs, not "torch"/);
+  });
+
+  it('picks onnxruntime where it is installed, tfjs when asked for', async () => {
+    expect(await chooseTrainingEngine('tfjs')).toEqual({ name: 'tfjs', label: 'tfjs (asked for)' });
+    const installed = await onnxRuntimeInstalled();
+    expect((await chooseTrainingEngine()).name).toBe(installed ? 'onnxruntime' : 'tfjs');
   });
 });
 
