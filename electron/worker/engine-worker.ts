@@ -17,6 +17,7 @@ if (!port) throw new Error('engine-worker.ts runs as a worker thread');
 
 const host = new EngineHost();
 const running = new Map<number, AbortController>();
+const calls = new Set<Promise<void>>();
 const post = (message: FromWorker) => port.postMessage(message);
 
 type Handler<O extends EngineOp> = (args: EngineOps[O]['args'], signal: AbortSignal, progress: (p: Progress) => void) => Promise<EngineOps[O]['result']>;
@@ -52,6 +53,9 @@ async function call(id: number, op: EngineOp, args: unknown): Promise<void> {
 
 async function shutdown(): Promise<void> {
   for (const controller of running.values()) controller.abort();
+  // Cancelled work ends at its next safe point (training after its step, with a checkpoint);
+  // ending this thread sooner would end training's own workers inside an onnxruntime call.
+  await Promise.allSettled([...calls]);
   await quiesceOnnxRuntime();
   process.exit(0);
 }
@@ -59,5 +63,9 @@ async function shutdown(): Promise<void> {
 port.on('message', (message: ToWorker) => {
   if (message.type === 'cancel') running.get(message.id)?.abort();
   else if (message.type === 'shutdown') void shutdown();
-  else void call(message.id, message.op, message.args);
+  else {
+    const work = call(message.id, message.op, message.args);
+    calls.add(work);
+    void work.finally(() => calls.delete(work));
+  }
 });
