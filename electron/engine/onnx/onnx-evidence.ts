@@ -4,6 +4,7 @@ import type { EvidencePass } from '../cam/evidence.ts';
 import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
 import type { FoldedResNet } from '../resnet50.ts';
 import { allConvs, CAM_LAYERS, type CamLayer } from '../resnet-spec.ts';
+import { SessionCache } from './session-cache.ts';
 import { createSession, ensureOpen, loadOnnxRuntime, onnxRuntimeOrTfjs, tracked, type Ort, type OrtSession } from './runtime.ts';
 import { buildEvidenceGraph, EVIDENCE_INPUTS, evidenceOutputs, type EvidenceGraphWeights, type OnnxConv } from './evidence-graph.ts';
 import type { FloatTensor } from './graph-builder.ts';
@@ -58,7 +59,7 @@ export function onnxWeights(net: FoldedResNet): EvidenceGraphWeights {
  */
 export class OnnxEvidence implements EvidenceSource {
   readonly name = 'onnxruntime' as const;
-  private readonly sessions = new Map<string, Promise<OrtSession>>();
+  private readonly sessions = new SessionCache(SESSIONS_KEPT);
 
   private constructor(
     private readonly runtime: Ort,
@@ -72,20 +73,7 @@ export class OnnxEvidence implements EvidenceSource {
 
   private session(height: number, width: number, layers: readonly CamLayer[]): Promise<OrtSession> {
     const key = `${height}x${width}:${layers.join(',')}`;
-    let session = this.sessions.get(key);
-    if (session) {
-      this.sessions.delete(key);
-      this.sessions.set(key, session);
-      return session;
-    }
-    session = createSession(buildEvidenceGraph(this.weights, { height, width, layers }), this.threads);
-    this.sessions.set(key, session);
-    while (this.sessions.size > SESSIONS_KEPT) {
-      const [oldest, evicted] = this.sessions.entries().next().value!;
-      this.sessions.delete(oldest);
-      void evicted.then((s) => s.release(), () => undefined);
-    }
-    return session;
+    return this.sessions.get(key, () => createSession(buildEvidenceGraph(this.weights, { height, width, layers }), this.threads));
   }
 
   /** The class scores alone, from a forward-only graph. */
@@ -135,7 +123,6 @@ export class OnnxEvidence implements EvidenceSource {
 
   /** Releases the sessions' native memory; a run still in flight finishes first. */
   dispose(): void {
-    for (const session of this.sessions.values()) void tracked(session.then((s) => s.release(), () => undefined));
-    this.sessions.clear();
+    this.sessions.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import { allConvs } from '../resnet-spec.ts';
 import type { ParamLayout } from '../train/param-layout.ts';
 import { parseTrainingEngine, type GradientEngine, type MicroBatchGradients, type MicroBatchInput, type TrainingEngineName } from '../train/gradient-engine.ts';
+import { SessionCache } from './session-cache.ts';
 import { createSession, ensureOpen, loadOnnxRuntime, onnxRuntimeOrTfjs, tracked, type Ort, type OrtSession, type OrtTensor } from './runtime.ts';
 import { buildTrainingGraph, gradientOutput, statisticsOutputs, TRAINING_INPUTS, TRAINING_OUTPUTS, type TrainingGraphShape } from './training-graph.ts';
 
@@ -24,7 +25,7 @@ export async function chooseTrainingEngine(
  */
 export class OnnxGradients implements GradientEngine {
   readonly name = 'onnxruntime' as const;
-  private readonly sessions = new Map<string, Promise<OrtSession>>();
+  private readonly sessions = new SessionCache(SESSIONS_KEPT);
   private readonly outputNames: string[];
 
   private constructor(
@@ -50,20 +51,7 @@ export class OnnxGradients implements GradientEngine {
 
   private session(shape: TrainingGraphShape): Promise<OrtSession> {
     const key = JSON.stringify(shape);
-    let session = this.sessions.get(key);
-    if (session) {
-      this.sessions.delete(key);
-      this.sessions.set(key, session);
-      return session;
-    }
-    session = createSession(buildTrainingGraph(this.layout.spec, shape), this.threads, this.profilePrefix);
-    this.sessions.set(key, session);
-    while (this.sessions.size > SESSIONS_KEPT) {
-      const [oldest, evicted] = this.sessions.entries().next().value!;
-      this.sessions.delete(oldest);
-      void evicted.then((s) => s.release(), () => undefined);
-    }
-    return session;
+    return this.sessions.get(key, () => createSession(buildTrainingGraph(this.layout.spec, shape), this.threads, this.profilePrefix));
   }
 
   async compute(params: Float32Array, input: MicroBatchInput): Promise<MicroBatchGradients> {
@@ -109,12 +97,11 @@ export class OnnxGradients implements GradientEngine {
 
   /** Writes each session's node timings to `<profilePrefix>_<time>.json`. */
   async endProfiling(): Promise<void> {
-    for (const session of this.sessions.values()) (await session).endProfiling();
+    for (const session of this.sessions.held()) (await session).endProfiling();
   }
 
   dispose(): void {
-    for (const session of this.sessions.values()) void tracked(session.then((s) => s.release(), () => undefined));
-    this.sessions.clear();
+    this.sessions.dispose();
   }
 }
 
