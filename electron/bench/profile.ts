@@ -99,6 +99,9 @@ export async function profileTrainingStep(opts: { inputSize: number; width: numb
   }
 }
 
+/** Runs before the profiled one. */
+const ORT_WARM_RUNS = 2;
+
 /** One event of onnxruntime's profile (Chrome's trace format); durations and times in microseconds. */
 interface OrtTraceEvent {
   cat: string;
@@ -113,7 +116,8 @@ interface OrtTraceEvent {
  * thread), node by node as onnxruntime's own profiler times them, grouped by operator: Conv
  * is the forward convolutions, ConvTranspose the input gradients, FusedMatMul (and the Slices
  * that feed it) the filter gradients, and the rest BatchNorm, ReLU, pooling and the head.
- * Only the last of two runs counts: the first builds the session and warms its memory.
+ * Only the last run counts: the first builds the session and the second still grows
+ * onnxruntime's memory arena (page faults make it several times slower than the runs after).
  */
 export async function profileOnnxTrainingStep(opts: { inputSize: number; width: number; microBatch: number }): Promise<WorkProfile> {
   const { inputSize, width, microBatch: n } = opts;
@@ -131,7 +135,7 @@ export async function profileOnnxTrainingStep(opts: { inputSize: number; width: 
     const engine = await OnnxGradients.create(layout, 1, join(dir, 'ort'));
     let wallMs: number;
     try {
-      await engine.compute(params, input);
+      for (let warm = 0; warm < ORT_WARM_RUNS; warm++) await engine.compute(params, input);
       const start = performance.now();
       await engine.compute(params, input);
       wallMs = performance.now() - start;
