@@ -36,10 +36,11 @@ export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: n
 /**
  * Training throughput as `kizu train` runs it: one optimiser step of `batch` images split
  * into micro-batches over `workers` threads, each with its own engine. The first step warms
- * up (image cache, kernels); the median of the next `steps` is reported.
+ * up (image cache, kernels, onnxruntime's sessions and memory arena); the median of the next
+ * `steps` is reported.
  */
 export async function benchTraining(opts: { engine: TrainingEngineName; inputSize?: number; width?: number; batch?: number; microBatch?: number; workers?: number; steps?: number; backend?: string; name?: string }): Promise<Record<string, number>> {
-  const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 2 } = opts;
+  const { inputSize = 224, width = 64, batch = 16, microBatch = 4, workers = 2, steps = 4 } = opts;
   const name = opts.name ?? String(inputSize);
   const dir = await mkdtemp(join(tmpdir(), 'kizu-bench-train-'));
   try {
