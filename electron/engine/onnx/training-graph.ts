@@ -57,12 +57,12 @@ const convOut = (size: number, c: Pick<ConvSpec, 'kernel' | 'stride' | 'pad'>) =
 /**
  * One training micro-batch of the ResNet as a single ONNX graph for onnxruntime, which has no
  * autodiff in its Node package: the forward pass with BatchNorm in training mode (batch
- * statistics), the loss of GradientAccumulator (cross-entropy, plus the dense class-score-map
+ * statistics), the loss of TfjsGradients (cross-entropy, plus the dense class-score-map
  * term), and its gradient by hand, layer by layer back to the stem. The gradients are those
  * tfjs's autodiff gives for the same loss (the tests hold them to it):
  * - a conv's input gradient is ConvTranspose on its filter;
  * - a conv's filter gradient is, per kernel tap, the shifted input times dy over positions
- *   (one MatMul per tap, transposes fused into onnxruntime's FusedMatMul);
+ *   (one onnxruntime FusedMatMul per tap, which reads dy transposed without copying it);
  * - BatchNorm's backward is its closed form, as batchNormTrain's;
  * - the max-pool's routes each gradient to the argmax its forward pass recorded;
  * - the top-k head shares a class score's gradient among the positions at or above its k-th.
