@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { parseEngineSetting, type EngineName } from '../engine-setting.ts';
 import type { CamLayer } from '../resnet-spec.ts';
 import type { EvidencePass } from './evidence.ts';
 
 /** Which library runs the network's passes; the CAM formulas are tfjs's either way. */
-export const EXPLAIN_ENGINES = ['onnxruntime', 'tfjs'] as const;
-export type ExplainEngineName = (typeof EXPLAIN_ENGINES)[number];
+export type ExplainEngineName = EngineName;
 
 /**
  * Where a CAM's evidence comes from: the network's one forward and one backward pass, and
@@ -19,7 +19,5 @@ export interface EvidenceSource {
 
 /** KIZU_EXPLAIN_ENGINE: onnxruntime or tfjs forces one; unset picks onnxruntime where it loads. */
 export function parseExplainEngine(value: string | undefined): ExplainEngineName | undefined {
-  if (value === undefined || value === '') return undefined;
-  if ((EXPLAIN_ENGINES as readonly string[]).includes(value)) return value as ExplainEngineName;
-  throw new Error(`KIZU_EXPLAIN_ENGINE must be ${EXPLAIN_ENGINES.join(' or ')}, not "${value}"`);
+  return parseEngineSetting('KIZU_EXPLAIN_ENGINE', value);
 }

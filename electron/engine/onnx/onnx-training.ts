@@ -27,6 +27,8 @@ export class OnnxGradients implements GradientEngine {
   readonly name = 'onnxruntime' as const;
   private readonly sessions = new SessionCache(SESSIONS_KEPT);
   private readonly outputNames: string[];
+  /** Every BatchNorm's state_dict prefix, whose batch statistics the graph outputs. */
+  private readonly batchNorms: string[];
 
   private constructor(
     private readonly runtime: Ort,
@@ -34,10 +36,11 @@ export class OnnxGradients implements GradientEngine {
     private readonly threads: number,
     private readonly profilePrefix?: string,
   ) {
+    this.batchNorms = allConvs(layout.spec).map((c) => c.bn);
     this.outputNames = [
       TRAINING_OUTPUTS.loss, TRAINING_OUTPUTS.logits,
       ...layout.trainable.map((s) => gradientOutput(s.name)),
-      ...allConvs(layout.spec).map((c) => c.bn).flatMap((bn) => Object.values(statisticsOutputs(bn))),
+      ...this.batchNorms.flatMap((bn) => Object.values(statisticsOutputs(bn))),
     ];
   }
 
@@ -85,7 +88,7 @@ export class OnnxGradients implements GradientEngine {
         lossSum: values(TRAINING_OUTPUTS.loss)[0] * input.stepSize,
         correct,
         grads: layout.trainable.map((s) => values(gradientOutput(s.name))),
-        stats: new Map(allConvs(layout.spec).map((c) => c.bn).map((bn) => {
+        stats: new Map(this.batchNorms.map((bn) => {
           const names = statisticsOutputs(bn);
           return [bn, { mean: values(names.mean), variance: values(names.variance) }];
         })),
@@ -104,7 +107,6 @@ export class OnnxGradients implements GradientEngine {
     this.sessions.dispose();
   }
 }
-
 
 /** NHWC pixels as NCHW; one channel is the same bytes. */
 function planar(pixels: Float32Array, n: number, positions: number, channels: number): Float32Array {

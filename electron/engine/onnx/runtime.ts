@@ -1,4 +1,5 @@
 import { packageVersion } from '../../version.ts';
+import type { EngineName } from '../engine-setting.ts';
 
 /*
  * The part of onnxruntime-node's API used here, declared by hand: the package is optional
@@ -95,9 +96,9 @@ export async function createSession(model: Uint8Array, threads: number, profileP
  */
 export async function onnxRuntimeOrTfjs(
   variable: string,
-  requested: 'onnxruntime' | 'tfjs' | undefined,
+  requested: EngineName | undefined,
   detail = '',
-): Promise<{ name: 'onnxruntime' | 'tfjs'; label: string; fallback?: string }> {
+): Promise<{ name: EngineName; label: string; fallback?: string }> {
   if (requested === 'tfjs') return { name: 'tfjs', label: 'tfjs (asked for)' };
   try {
     await loadOnnxRuntime();

@@ -1,14 +1,12 @@
+import { parseEngineSetting, type EngineName } from '../engine-setting.ts';
 import type { DenseTargets } from './grad-step.ts';
 
 /** Which library computes a training micro-batch's gradients. */
-export const TRAINING_ENGINES = ['onnxruntime', 'tfjs'] as const;
-export type TrainingEngineName = (typeof TRAINING_ENGINES)[number];
+export type TrainingEngineName = EngineName;
 
 /** KIZU_TRAIN_ENGINE: onnxruntime or tfjs forces one; unset picks onnxruntime where it loads. */
 export function parseTrainingEngine(value: string | undefined): TrainingEngineName | undefined {
-  if (value === undefined || value === '') return undefined;
-  if ((TRAINING_ENGINES as readonly string[]).includes(value)) return value as TrainingEngineName;
-  throw new Error(`KIZU_TRAIN_ENGINE must be ${TRAINING_ENGINES.join(' or ')}, not "${value}"`);
+  return parseEngineSetting('KIZU_TRAIN_ENGINE', value);
 }
 
 /** One micro-batch, normalised, as the engines take it. */
