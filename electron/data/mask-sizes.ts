@@ -2,6 +2,7 @@ import type { DatasetItem } from './dataset-types.ts';
 import { DatasetError, type ProblemLog } from './dataset-problems.ts';
 import { ImageReadError } from './image-error.ts';
 import { probeImage } from './image-io.ts';
+import { probeMaskSize } from './mask-reader.ts';
 
 /**
  * Checks that every mask opens and has its image's size, a few at a time, reading headers only.
@@ -20,7 +21,7 @@ export async function checkMaskSizes(items: DatasetItem[], log: ProblemLog, conc
       const mask = item[key]!;
       let maskSize;
       try {
-        maskSize = await probeImage(mask);
+        maskSize = await probeMaskSize(mask);
       } catch (err) {
         log.report(mask, `unreadable mask of ${item.path}: ${err instanceof ImageReadError ? err.reason : String(err)}; image kept without it`);
         delete item[key];

@@ -2,6 +2,7 @@ import { openDataset, type DatasetItem } from '../data/datasets.ts';
 import type { Dataset } from '../data/dataset-types.ts';
 import type { DatasetSplitRecord } from '../data/seeded-split.ts';
 import { readImage } from '../data/image-io.ts';
+import { readMaskBits } from '../data/mask-reader.ts';
 import { auroc, emptyCounts, iouDefect, miou, PixelRoc, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
 import { initBackend, describeBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
@@ -77,14 +78,6 @@ export interface EvaluationReport {
 function truthPath(item: DatasetItem): { path: string; exact: boolean } | null {
   if (item.exactMaskPath) return { path: item.exactMaskPath, exact: true };
   return item.maskPath ? { path: item.maskPath, exact: false } : null;
-}
-
-async function readTruth(path: string, width: number, height: number): Promise<Uint8Array> {
-  const img = await readImage(path);
-  if (img.width !== width || img.height !== height) throw new Error(`${path}: mask is ${img.width}x${img.height} but its image is ${width}x${height}`);
-  const out = new Uint8Array(width * height);
-  for (let i = 0; i < out.length; i++) out[i] = img.data[i * img.channels] > 0.5 ? 1 : 0;
-  return out;
 }
 
 function binarise(map: Float32Array, threshold: number): Uint8Array {
@@ -168,7 +161,7 @@ export async function evaluate(
       const image = await readImage(item.path);
       const t = truthPath(item)!;
       allExact &&= t.exact;
-      const mask = await readTruth(t.path, image.width, image.height);
+      const mask = await readMaskBits(t.path, image.width, image.height);
       const result = await explainer.explain(image, explainAll);
       keys.forEach(({ method, map }, k) => THRESHOLDS.forEach((th, j) => segmentationCounts(binarise(mapOf(result, method, map), th), mask, valCounts[k][j])));
       tick(item.path);
@@ -189,7 +182,7 @@ export async function evaluate(
       const image = await readImage(item.path);
       const t = truthPath(item)!;
       allExact &&= t.exact;
-      const mask = await readTruth(t.path, image.width, image.height);
+      const mask = await readMaskBits(t.path, image.width, image.height);
       const result = await explainer.explain(image, explainAll);
       keys.forEach(({ method, map }, k) => {
         const m = mapOf(result, method, map);
