@@ -27,7 +27,7 @@ export interface DatasetProblem {
   message: string;
 }
 
-export type DatasetFormat = 'dagm' | 'mvtec' | 'parts' | 'folders' | 'csv';
+export type DatasetFormat = 'dagm' | 'mvtec' | 'labelme' | 'parts' | 'folders' | 'csv';
 
 export interface Dataset {
   root: string;

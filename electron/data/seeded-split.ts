@@ -14,7 +14,21 @@ export const DEFAULT_TEST_FRACTION = 0.2;
  * `kizu train` used, so it never scores a training image.
  */
 export const datasetSplitSchema = z.discriminatedUnion('policy', [
-  z.object({ policy: z.literal('layout') }),
+  z.object({
+    policy: z.literal('layout'),
+    /**
+     * Where the layout's training split has no defective image (MVTec AD: train/good only), a
+     * seeded share of its test defects, stratified by kind, moved to training: weak supervision
+     * needs defective images to learn from. Absent when the layout's split was kept as it is.
+     */
+    defectsForTraining: z.object({
+      seed: z.number().int().nonnegative(),
+      fraction: z.number().gt(0).lt(1),
+      moved: z.number().int().positive(),
+      /** sha256 of the moved images' relative paths. */
+      movedDigest: z.string().regex(/^[0-9a-f]{64}$/),
+    }).optional(),
+  }),
   z.object({
     policy: z.literal('seeded'),
     seed: z.number().int().nonnegative(),
@@ -82,4 +96,47 @@ export function applySeededSplit(
     itemsDigest: itemsDigest(root, items),
     testDigest: digest(test.map((i) => relativeKey(root, i.path))),
   };
+}
+
+/** The share of a layout's test defects that training borrows when its own split has none. */
+export const BORROWED_DEFECT_FRACTION = 0.5;
+export type LayoutSplitRecord = Extract<DatasetSplitRecord, { policy: 'layout' }>;
+
+/**
+ * A layout whose training split holds no defective image cannot train a classifier on image
+ * labels. Within each defect kind, images are ordered by a hash of the seed and their relative
+ * path and the first round(n * fraction) move from test to train (at least one, at most all but
+ * one, so every kind is both learnt and scored); the OK images keep the layout's split. A set
+ * without any training image is left whole.
+ */
+export function borrowTestDefects(
+  root: string,
+  items: DatasetItem[],
+  opts: { seed?: number; fraction?: number } = {},
+): LayoutSplitRecord {
+  const training = items.filter((i) => i.split === 'train');
+  const testDefects = items.filter((i) => i.split === 'test' && i.isDefect);
+  // A set with no training split at all is a test set, to be scored whole.
+  if (training.length === 0 || training.some((i) => i.isDefect) || testDefects.length < 2) return { policy: 'layout' };
+  const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
+  const fraction = opts.fraction ?? BORROWED_DEFECT_FRACTION;
+  const byKind = new Map<string, Array<{ item: DatasetItem; key: string; rank: number }>>();
+  for (const item of testDefects) {
+    const key = relativeKey(root, item.path);
+    const s = stratum(item);
+    if (!byKind.has(s)) byKind.set(s, []);
+    byKind.get(s)!.push({ item, key, rank: hashSeed(seed, 'borrow-defects', key) });
+  }
+  const moved: string[] = [];
+  for (const members of byKind.values()) {
+    if (members.length < 2) continue;
+    members.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const n = Math.min(members.length - 1, Math.max(1, Math.round(members.length * fraction)));
+    for (const m of members.slice(0, n)) {
+      m.item.split = 'train';
+      moved.push(m.key);
+    }
+  }
+  if (moved.length === 0) return { policy: 'layout' };
+  return { policy: 'layout', defectsForTraining: { seed, fraction, moved: moved.length, movedDigest: digest(moved) } };
 }

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, detectDatasetFormat, openDataset, type DatasetItem } from '../../../electron/data/datasets.ts';
-import { applySeededSplit, datasetSplitSchema } from '../../../electron/data/seeded-split.ts';
+import { applySeededSplit, borrowTestDefects, datasetSplitSchema } from '../../../electron/data/seeded-split.ts';
+import { readMaskBits } from '../../../electron/data/mask-reader.ts';
 import { bmp8 } from './image-fixtures.ts';
 
 // Small trees in each layout the readers know, built with sharp in a temporary folder.
@@ -62,13 +63,14 @@ describe('MVTec AD layout', () => {
     expect(await detectDatasetFormat(cat)).toBe('mvtec');
     const ds = await openDataset(cat);
     expect(ds.format).toBe('mvtec');
-    expect(ds.split).toEqual({ policy: 'layout' });
+    // train/ holds no defect: one of broken_large's two moves to training; contamination's only one stays in test.
+    expect(ds.split).toMatchObject({ policy: 'layout', defectsForTraining: { seed: 0, fraction: 0.5, moved: 1 } });
     const gt = join(cat, 'ground_truth', 'broken_large');
     expect(ds.items).toEqual([
       { path: join(cat, 'train', 'good', '000.png'), label: 'good', isDefect: false, split: 'train' },
       { path: join(cat, 'train', 'good', '001.png'), label: 'good', isDefect: false, split: 'train' },
       { path: join(cat, 'test', 'broken_large', '000.png'), label: 'broken_large', isDefect: true, split: 'test', defectKind: 'broken_large', maskPath: join(gt, '000_mask.png') },
-      { path: join(cat, 'test', 'broken_large', '001.png'), label: 'broken_large', isDefect: true, split: 'test', defectKind: 'broken_large', maskPath: join(gt, '001_mask.png') },
+      { path: join(cat, 'test', 'broken_large', '001.png'), label: 'broken_large', isDefect: true, split: 'train', defectKind: 'broken_large', maskPath: join(gt, '001_mask.png') },
       { path: join(cat, 'test', 'contamination', '000.png'), label: 'contamination', isDefect: true, split: 'test', defectKind: 'contamination' },
       { path: join(cat, 'test', 'good', '000.png'), label: 'good', isDefect: false, split: 'test' },
     ]);
@@ -259,5 +261,76 @@ describe('seeded split where the layout has none', () => {
     const ds = await openDataset(csv);
     expect(ds.items.map((i) => i.defectKind)).toEqual([undefined, 'scratch']);
     expect(ds.split).toEqual({ policy: 'layout' });
+  });
+});
+
+describe('a layout whose training split has no defect (MVTec AD)', () => {
+  const item = (path: string, split: 'train' | 'test', kind?: string): DatasetItem => ({ path: join('/set', path), label: kind ?? 'good', isDefect: kind !== undefined, split, defectKind: kind });
+  const items = () => [
+    item('train/good/0.png', 'train'), item('test/good/0.png', 'test'),
+    ...Array.from({ length: 10 }, (_, i) => item(`test/crack/${i}.png`, 'test', 'crack')),
+    ...Array.from({ length: 5 }, (_, i) => item(`test/stain/${i}.png`, 'test', 'stain')),
+  ];
+
+  it('moves a seeded half of each kind\'s test defects to training, the same every time, OK images untouched', () => {
+    const a = items(), b = items().reverse();
+    const record = borrowTestDefects('/set', a);
+    expect(record).toMatchObject({ policy: 'layout', defectsForTraining: { moved: 5 + 3, fraction: 0.5 } });
+    expect(datasetSplitSchema.parse(record)).toEqual(record);
+    expect(borrowTestDefects('/set', b)).toEqual(record);
+    const trained = (xs: DatasetItem[]) => xs.filter((i) => i.isDefect && i.split === 'train').map((i) => i.path).sort();
+    expect(trained(a)).toEqual(trained(b));
+    expect(a.filter((i) => i.defectKind === 'crack' && i.split === 'test')).toHaveLength(5);
+    expect(a.filter((i) => i.defectKind === 'stain' && i.split === 'test')).toHaveLength(2);
+    expect(a.filter((i) => !i.isDefect).map((i) => i.split)).toEqual(['train', 'test']);
+    expect(borrowTestDefects('/set', items(), { seed: 1 }).defectsForTraining!.movedDigest).not.toBe(record.defectsForTraining!.movedDigest);
+  });
+
+  it('keeps the layout as it is when training already has defects', () => {
+    const xs = [...items(), item('train/crack/9.png', 'train', 'crack')];
+    expect(borrowTestDefects('/set', xs)).toEqual({ policy: 'layout' });
+    expect(xs.filter((i) => i.split === 'test' && i.isDefect)).toHaveLength(15);
+    const testOnly = items().filter((i) => i.split === 'test');
+    expect(borrowTestDefects('/set', testOnly)).toEqual({ policy: 'layout' });
+  });
+});
+
+describe('images with LabelMe annotations (BSData: data/ and label/)', () => {
+  let set: string;
+  const labelme = (imagePath: string, shapes: Array<{ label: string; points: number[][] }>) =>
+    JSON.stringify({ version: '4.5.6', flags: {}, shapes: shapes.map((s) => ({ ...s, group_id: null, shape_type: 'polygon', flags: {} })), imagePath, imageData: null, imageHeight: 12, imageWidth: 20 });
+  beforeAll(async () => {
+    set = join(root, 'labelme');
+    await put(join(set, 'data', 'a.jpg'), await jpg(20, 12, 100));
+    await put(join(set, 'data', 'b.jpg'), await jpg(20, 12, 110));
+    await put(join(set, 'data', 'c.jpg'), await jpg(20, 12, 120));
+    await put(join(set, 'label', 'a.json'), labelme('a.jpg', [{ label: 'Pitting', points: [[2, 2], [8, 2], [8, 6], [2, 6]] }]));
+    await put(join(set, 'label', 'c.json'), labelme('..\\data\\c.jpg', []));
+  });
+
+  it('reads an image with shapes as defective, its JSON as its mask, and one without shapes or JSON as OK', async () => {
+    expect(await detectDatasetFormat(set)).toBe('labelme');
+    const ds = await openDataset(set);
+    expect(ds.format).toBe('labelme');
+    expect(found(ds.items)).toEqual([
+      { path: join(set, 'data', 'a.jpg'), label: 'defect', isDefect: true, maskPath: join(set, 'label', 'a.json'), defectKind: 'Pitting' },
+      { path: join(set, 'data', 'b.jpg'), label: 'ok', isDefect: false },
+      { path: join(set, 'data', 'c.jpg'), label: 'ok', isDefect: false },
+    ]);
+    expect(ds.split?.policy).toBe('seeded');
+  });
+
+  it('draws the polygons as the mask, at the image\'s size, and refuses another size', async () => {
+    const bits = await readMaskBits(join(set, 'label', 'a.json'), 20, 12);
+    expect(bits.reduce((a, b) => a + b, 0)).toBe(7 * 5);
+    expect(bits[3 * 20 + 4]).toBe(1);
+    expect(bits[10 * 20 + 15]).toBe(0);
+    await expect(readMaskBits(join(set, 'label', 'a.json'), 16, 16)).rejects.toThrow('mask is 20x12 but its image is 16x16');
+  });
+
+  it('reports an annotation whose image is missing', async () => {
+    await put(join(set, 'label', 'z.json'), labelme('z.jpg', [{ label: 'Pitting', points: [[1, 1], [3, 1], [3, 3]] }]));
+    const ds = await openDataset(set);
+    expect(ds.problems).toEqual([{ where: join(set, 'label', 'z.json'), message: 'its image "z.jpg" is not in the dataset; ignored' }]);
   });
 });
