@@ -1,22 +1,21 @@
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { maskFromMap } from '../annotate/cleanup.ts';
 import { EXPORT_FORMATS, exportAnnotations, type ExportFormat } from '../annotate/formats/index.ts';
 import type { ThresholdMethod } from '../annotate/threshold.ts';
-import { readImage } from '../data/image-io.ts';
-import { packExportItem, unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
+import { canonicalSettings, MAP_CHOICES, modelDigest, type ExportSettings } from '../batch/export-settings.ts';
+import { imagePath, readManifest, scanManifest, withRoot, type ImageManifest } from '../batch/image-manifest.ts';
+import { MaskExporter } from '../batch/mask-exporter.ts';
+import { PART_FORMAT, rangeFolderName, type PartHeader } from '../batch/part-store.ts';
+import { exportRange } from '../batch/range-export.ts';
+import { parseShard, shardRange, type Shard } from '../batch/shard.ts';
+import { unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
 import { writeExport } from '../data/export-writer.ts';
-import { describeBackend, initBackend } from '../engine/backend.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
-import { Explainer } from '../engine/explain.ts';
-import { loadModel } from '../engine/model-loader.ts';
-import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
 import { defaultModelDir } from '../paths.ts';
-import { scanImageFolder } from '../service/image-folder.ts';
 import { nonNegativeInt } from './cli-options.ts';
 import { failureLine } from './failure-line.ts';
 import { terminalProgress } from './progress.ts';
 
-const MAP_CHOICES = [...CAM_LAYERS, 'fused'] as const;
 type MapChoice = (typeof MAP_CHOICES)[number];
 
 /** `0.5` a fixed value; `otsu`; `max:0.6` a fraction of the map's maximum; `top:2` the top 2 % of pixels. */
@@ -40,7 +39,9 @@ function choice<T extends string>(name: string, values: readonly T[]): (v: strin
 }
 
 interface ExportCliOptions {
-  images: string;
+  images?: string;
+  manifest?: string;
+  shard?: Shard;
   model: string;
   method: CamMethod;
   layer: MapChoice;
@@ -49,10 +50,31 @@ interface ExportCliOptions {
   open: number;
   close: number;
   fillHoles: boolean;
-  format: ExportFormat;
+  format?: ExportFormat;
   out: string;
   all?: boolean;
   minScore: number;
+}
+
+function settingsOf(opts: ExportCliOptions): ExportSettings {
+  return canonicalSettings({
+    method: opts.method,
+    layer: opts.layer,
+    threshold: opts.threshold,
+    minArea: opts.minArea,
+    open: opts.open,
+    close: opts.close,
+    fillHoles: opts.fillHoles,
+    minScore: opts.minScore,
+    all: opts.all ?? false,
+  });
+}
+
+/** The images to export: a manifest (its folder, or --images where this machine mounts it), else the folder scanned now. */
+async function imageList(opts: ExportCliOptions): Promise<ImageManifest> {
+  if (opts.manifest) return withRoot(await readManifest(opts.manifest), opts.images);
+  if (!opts.images) throw new Error('kizu export: give --images DIR or --manifest FILE');
+  return scanManifest(opts.images);
 }
 
 /**
@@ -62,54 +84,83 @@ interface ExportCliOptions {
  * reported and the rest go on; the exit code says whether any failed.
  */
 export async function runExport(opts: ExportCliOptions): Promise<{ exported: number; failed: number; files: string[] }> {
-  const backend = await initBackend();
-  const model = await loadModel(opts.model);
-  const explainer = Explainer.fromModel(model);
-  model.net.dispose();
-  const { images } = await scanImageFolder(opts.images);
-  if (images.length === 0) throw new Error(`${opts.images}: no images (PNG, JPEG, BMP, TIFF) found`);
-  process.stderr.write(`kizu export: ${images.length} image(s), ${model.manifest.name} on ${describeBackend(backend)}\n`);
-  const layers: CamLayer[] = opts.layer === 'fused' ? [...CAM_LAYERS] : [opts.layer];
+  if (opts.shard) return runShard(opts, opts.shard);
+  if (!opts.format) throw new Error('kizu export: --format is needed (only --shard writes format-free parts, which kizu merge formats)');
+  const manifest = await imageList(opts);
+  if (manifest.ids.length === 0) throw new Error(`${opts.images ?? opts.manifest}: no images (PNG, JPEG, BMP, TIFF) found`);
+  const exporter = await MaskExporter.open(opts.model, settingsOf(opts));
+  process.stderr.write(`kizu export: ${manifest.ids.length} image(s), ${exporter.modelName} on ${exporter.engine}\n`);
   const items: PackedExportItem[] = [];
   let failed = 0;
-  const progress = terminalProgress(images.length, 'export');
+  const progress = terminalProgress(manifest.ids.length, 'export');
   try {
-    for (const file of images) {
+    for (const [i, id] of manifest.ids.entries()) {
+      const path = imagePath(manifest, i);
       try {
-        const image = await readImage(file.path);
-        const result = await explainer.explain(image, { methods: [opts.method], layers, fused: opts.layer === 'fused' });
-        const score = result.probabilities[model.manifest.defectClass];
-        if (opts.all || score >= opts.minScore) {
-          const maps = result.maps[opts.method]!;
-          const map = opts.layer === 'fused' ? maps.fused! : maps.layers[opts.layer]!.normalised;
-          const { mask } = maskFromMap(map, {
-            threshold: opts.threshold,
-            cleanup: { minArea: opts.minArea, openRadius: opts.open, closeRadius: opts.close, fillHoles: opts.fillHoles },
-          });
-          items.push(packExportItem({ fileName: file.id, width: image.width, height: image.height, mask, score, map, channels: image.channels }));
-        }
+        const outcome = await exporter.exportImage(path, id);
+        if (outcome.kind === 'item') items.push(outcome.item);
       } catch (err) {
         failed++;
-        process.stderr.write(`\nkizu export: ${failureLine(file.path, err)}\n`);
+        process.stderr.write(`\nkizu export: ${failureLine(path, err)}\n`);
       }
-      progress.tick(file.id);
+      progress.tick(id);
     }
   } finally {
     progress.stop();
-    explainer.dispose();
+    exporter.dispose();
   }
   const files = await writeExport(opts.out, exportAnnotations(opts.format, unpackExportItems(items)));
   process.stderr.write(`kizu export: ${items.length} annotated image(s) as ${opts.format} in ${opts.out}${failed ? `; ${failed} failed and were left out (each named above): fix or remove them and run again` : ''}\n`);
   return { exported: items.length, failed, files };
 }
 
+/** One shard: its slice of the manifest into its part under --out, carrying on from an earlier run. */
+async function runShard(opts: ExportCliOptions, shard: Shard): Promise<{ exported: number; failed: number; files: string[] }> {
+  if (opts.format) throw new Error('kizu export --shard writes format-free parts: leave out --format and give it to kizu merge');
+  if (!opts.manifest) throw new Error('kizu export --shard needs --manifest FILE (make it once with kizu manifest), so every shard slices the same list');
+  const manifest = await imageList(opts);
+  const range = shardRange(shard, manifest.ids.length);
+  const header: PartHeader = {
+    format: PART_FORMAT,
+    version: 1,
+    manifest: { digest: manifest.digest, images: manifest.ids.length },
+    range,
+    model: { name: '', digest: await modelDigest(opts.model) },
+    settings: settingsOf(opts),
+  };
+  const exporter = await MaskExporter.open(opts.model, header.settings);
+  header.model.name = exporter.modelName;
+  const what = `shard ${shard.index}/${shard.count} (images ${range.start}..${range.end - 1} of ${manifest.ids.length}, from ${shard.source})`;
+  process.stderr.write(`kizu export: ${what}, ${exporter.modelName} on ${exporter.engine}\n`);
+  const progress = terminalProgress(range.end - range.start, 'shard');
+  let result;
+  try {
+    result = await exportRange(exporter, manifest, opts.out, header, {
+      onImage: (id) => progress.tick(id),
+      onFailure: (line) => process.stderr.write(`\nkizu export: ${line}\n`),
+    });
+  } finally {
+    progress.stop();
+    exporter.dispose();
+  }
+  const folder = join(opts.out, rangeFolderName(range));
+  process.stderr.write(
+    result.alreadyDone
+      ? `kizu export: ${what} was already done in ${folder}\n`
+      : `kizu export: ${what} done in ${folder}: ${result.exported} exported, ${result.skipped} done by an earlier run${result.failed ? `, ${result.failed} failed (each named above; kizu merge leaves them out)` : ''}\n`,
+  );
+  return { exported: result.exported, failed: result.failed, files: [folder] };
+}
+
 export function registerExport(program: Command): void {
   program
     .command('export')
     .description('explain images and export their defect masks as annotations')
-    .requiredOption('--images <dir>', 'a folder of images (subfolders included) or a dataset folder')
-    .requiredOption('--format <name>', `one of ${EXPORT_FORMATS.join(', ')}`, choice('--format', EXPORT_FORMATS))
-    .requiredOption('--out <dir>', 'output folder')
+    .option('--images <dir>', 'a folder of images (subfolders included) or a dataset folder; with --manifest, where this machine finds its images')
+    .option('--manifest <file>', 'the image list made by kizu manifest (instead of scanning --images now)')
+    .option('--shard <I/N|auto>', "export only the I-th (0-based) of N slices of --manifest into a part under --out, for kizu merge; auto: from the array engine's variables", (v: string) => parseShard(v))
+    .option('--format <name>', `one of ${EXPORT_FORMATS.join(', ')} (not with --shard)`, choice('--format', EXPORT_FORMATS))
+    .requiredOption('--out <dir>', 'output folder (with --shard: the parts folder)')
     .option('--model <dir>', 'Kizu model directory or ResNet50 .safetensors', defaultModelDir())
     .option('--method <name>', `CAM method: ${CAM_METHODS.join(', ')}`, choice('--method', CAM_METHODS), 'layercam')
     .option('--layer <name>', `map: ${MAP_CHOICES.join(', ')}`, choice('--layer', MAP_CHOICES), 'fused')
