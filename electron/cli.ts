@@ -6,6 +6,8 @@ import { registerExplain } from './commands/explain.ts';
 import { registerExport } from './commands/export.ts';
 import { registerInfo } from './commands/info.ts';
 import { registerMakeDataset } from './commands/make-dataset.ts';
+import { registerManifest } from './commands/manifest.ts';
+import { registerMerge } from './commands/merge.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerPretrain } from './commands/pretrain.ts';
 import { registerTrain } from './commands/train.ts';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerPretrain(program);
   registerEvaluate(program);
   registerExport(program);
+  registerManifest(program);
+  registerMerge(program);
   registerMakeDataset(program);
   registerServe(program);
   registerApp(program);
