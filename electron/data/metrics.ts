@@ -105,3 +105,28 @@ export class PixelRoc {
     return totalPos && totalNeg ? area / (totalPos * totalNeg) : NaN;
   }
 }
+
+/**
+ * Average precision as sklearn's average_precision_score: over the distinct scores from the
+ * highest down, the recall gained at each times the precision there (no interpolation).
+ */
+export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number {
+  if (scores.length !== positive.length) throw new Error('averagePrecision: scores and labels differ in length');
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  let nPos = 0;
+  for (let i = 0; i < positive.length; i++) if (positive[i]) nPos++;
+  if (nPos === 0) throw new Error('averagePrecision: needs at least one positive');
+  let tp = 0, fp = 0, ap = 0;
+  for (let i = 0; i < order.length;) {
+    let gained = 0;
+    let j = i;
+    for (; j < order.length && scores[order[j]] === scores[order[i]]; j++) {
+      if (positive[order[j]]) gained++;
+      else fp++;
+    }
+    tp += gained;
+    ap += (gained / nPos) * (tp / (tp + fp));
+    i = j;
+  }
+  return ap;
+}
