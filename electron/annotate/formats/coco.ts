@@ -11,6 +11,7 @@ import { categoriesOf, CategoryTable, describeIssues, parseJson, prepareItems, r
 /*
  * COCO instance segmentation, laid out as CVAT and Datumaro export it:
  * annotations/instances_default.json (+ images/<file_name> when the images are given).
+ * file_name is the image's path relative to the image folder ("Class1/Test/0000.PNG").
  * One annotation per connected region, iscrowd 0 (1 would make COCOeval ignore it).
  * Polygons use pixel-corner coordinates, which pycocotools rasterises back to the region;
  * a region's holes are spliced into its one polygon (see keyhole.ts).
@@ -45,8 +46,8 @@ export function exportCoco(items: Iterable<ExportItem>, options: CocoExportOptio
   const annotations: CocoAnnotation[] = [];
   for (const p of prepareItems(items, categories)) {
     const imageId = images.length + 1;
-    images.push({ id: imageId, file_name: p.item.fileName, width: p.item.width, height: p.item.height });
-    if (p.item.image) files[`images/${p.item.fileName}`] = p.item.image;
+    images.push({ id: imageId, file_name: p.path, width: p.item.width, height: p.item.height });
+    if (p.item.image) files[`images/${p.path}`] = p.item.image;
     for (const inst of p.instances) {
       const { component } = inst;
       let segmentation: CocoAnnotation['segmentation'];

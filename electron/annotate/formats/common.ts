@@ -12,7 +12,13 @@ export interface Instance {
 
 export interface PreparedItem {
   item: ExportItem;
-  /** File name without folders or extension: formats that write a file per image use it. */
+  /** The image's path relative to the image folder, '/'-separated, checked to stay inside it. */
+  path: string;
+  /**
+   * That path without its extension ("Class1/Test/0000"): formats that write a file per image
+   * name it so, mirroring the image's subfolders, as images of one name in different folders
+   * (DAGM's, MVTec's and part-folder layouts all have them) must not overwrite each other.
+   */
   stem: string;
   labelling: Labelling;
   instances: Instance[];
@@ -39,22 +45,24 @@ export function toleranceOf(options: ExportOptions, convention: PixelConvention)
 /**
  * Checks each item and finds its instances, one at a time as the format consumes them, so an
  * export of thousands of images holds one image's labels at once (the items may be made lazily
- * too: see data/packed-export-items.ts). Stems must be unique where files are named by them.
+ * too: see data/packed-export-items.ts). Stems must be unique where files are named by them;
+ * they are compared ignoring case, as macOS and Windows file systems do.
  */
 export function* prepareItems(items: Iterable<ExportItem>, categories: readonly string[]): Generator<PreparedItem> {
   const stems = new Map<string, string>();
   for (const item of items) {
     const where = `export item "${item.fileName}"`;
     if (typeof item.fileName !== 'string' || item.fileName === '') throw new Error('export: an item has no file name');
+    const path = exportPathOf(item.fileName);
     assertSize(item.width, item.height, where);
     assertMask(item.mask, `${where} mask`);
     if (item.mask.width !== item.width || item.mask.height !== item.height) {
       throw new Error(`${where}: mask is ${item.mask.width}x${item.mask.height}, image is ${item.width}x${item.height}`);
     }
-    const stem = stemOf(item.fileName);
-    const clash = stems.get(stem);
+    const stem = stemPathOf(path);
+    const clash = stems.get(stem.toLowerCase());
     if (clash !== undefined) throw new Error(`export: "${clash}" and "${item.fileName}" would write files of the same name "${stem}"`);
-    stems.set(stem, item.fileName);
+    stems.set(stem.toLowerCase(), item.fileName);
     const labelling = labelComponents(item.mask, item.map);
     const instances = labelling.components.map((component) => {
       const categoryName = categories[component.category - 1];
@@ -64,8 +72,52 @@ export function* prepareItems(items: Iterable<ExportItem>, categories: readonly 
       const score = component.maxScore ?? item.score;
       return score === undefined ? { component, categoryName } : { component, categoryName, score };
     });
-    yield { item, stem, labelling, instances };
+    yield { item, path, stem, labelling, instances };
   }
+}
+
+/**
+ * An image's path as an export writes it: relative, '/'-separated (a backslash read as a
+ * separator, as Windows writes one), without "." or empty parts. A path that is absolute or
+ * climbs with ".." could make a format write outside its output folder, so it is refused.
+ */
+export function exportPathOf(fileName: string): string {
+  const path = fileName.replace(/\\/g, '/');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) {
+    throw new Error(`export: image path "${fileName}" is absolute; export items are named by their path relative to the image folder`);
+  }
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) {
+    throw new Error(`export: image path "${fileName}" climbs out of the image folder with ".."; export items are named by their path inside it`);
+  }
+  if (parts.length === 0) throw new Error(`export: image path "${fileName}" names no file`);
+  return parts.join('/');
+}
+
+/** The path without the extension of its last part: "Class1/Test/0000.PNG" -> "Class1/Test/0000". */
+export function stemPathOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return path.slice(0, slash + 1) + stemOf(path.slice(slash + 1));
+}
+
+/** The folder part of a '/'-separated path, with its trailing '/' ("" for none). */
+export function folderOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/') + 1);
+}
+
+/**
+ * `relative` resolved against the folder `base` ('/'-separated), "." and ".." applied, as a
+ * LabelMe imagePath is read against its JSON's folder. ".." past the start is kept, so a path
+ * that leads out of the annotation set still says so.
+ */
+export function joinPath(base: string, relative: string): string {
+  const out: string[] = [];
+  for (const part of `${base}/${relative.replace(/\\/g, '/')}`.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(part);
+  }
+  return out.join('/');
 }
 
 export function baseName(path: string): string {

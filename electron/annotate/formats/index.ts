@@ -31,7 +31,7 @@ export function exportAnnotations(format: ExportFormat, items: Iterable<ExportIt
 }
 
 export interface ImportOptions {
-  /** YOLO only: each label file's image size (and name), by file stem. */
+  /** YOLO only: each label file's image size (and name), by the image's path without extension (see YoloImportOptions). */
   images?: Record<string, { width: number; height: number; fileName?: string }>;
 }
 

@@ -3,10 +3,14 @@ import { createMask } from '../mask.ts';
 import { fillRings } from '../rasterize.ts';
 import type { ExportFiles, ExportItem, ExportOptions, ImportedItem, ImportResult, Ring } from '../types.ts';
 import { centreKeyholeRing } from './centre-rings.ts';
-import { baseName, categoriesOf, CategoryTable, describeIssues, parseJson, prepareItems, round6, sortItems, stemOf, toleranceOf } from './common.ts';
+import {
+  baseName, categoriesOf, CategoryTable, describeIssues, folderOf, joinPath, parseJson, prepareItems, round6, sortItems, stemPathOf, toleranceOf,
+} from './common.ts';
 
 /*
  * LabelMe: <stem>.json per image, beside the image, with one "polygon" shape per region.
+ * The JSONs mirror the images' subfolders (Class1/Test/0000.json for Class1/Test/0000.PNG),
+ * and imagePath is, as in LabelMe, the image's path relative to its JSON.
  * LabelMe turns a polygon into a mask with Pillow, which samples pixel centres at integer
  * coordinates, so points sit on pixel centres.
  * "score" on a shape is an extra key LabelMe keeps and X-AnyLabeling reads.
@@ -17,7 +21,7 @@ const LABELME_VERSION = '5.5.0';
 export interface LabelmeExportOptions extends ExportOptions {
   /** Embed the image as base64 in imageData (needs ExportItem.image). Default false: null. */
   imageData?: boolean;
-  /** The imagePath to write, relative to the JSON; default the image's base name. */
+  /** The imagePath to write, relative to the JSON; default the image's name (it sits beside it). */
   imagePath?: (item: ExportItem) => string;
 }
 
@@ -44,13 +48,13 @@ export function exportLabelme(items: Iterable<ExportItem>, options: LabelmeExpor
       version: LABELME_VERSION,
       flags: {},
       shapes,
-      imagePath: options.imagePath ? options.imagePath(p.item) : baseName(p.item.fileName),
+      imagePath: options.imagePath ? options.imagePath(p.item) : baseName(p.path),
       imageData: options.imageData && p.item.image ? toBase64(p.item.image) : null,
       imageHeight: p.item.height,
       imageWidth: p.item.width,
     };
     files[`${p.stem}.json`] = JSON.stringify(doc, null, 2);
-    if (p.item.image) files[baseName(p.item.fileName)] = p.item.image;
+    if (p.item.image) files[p.path] = p.item.image;
   }
   return files;
 }
@@ -78,7 +82,9 @@ const labelmeSchema = z.looseObject({
 
 /**
  * Masks from LabelMe JSON files (relative path -> content). Polygon and rectangle shapes are
- * drawn; any other shape type is an error rather than a silently missing region.
+ * drawn; any other shape type is an error rather than a silently missing region. Each item is
+ * named by its imagePath read against the JSON's folder ("Class1/Test/0000.PNG"), or by the
+ * JSON's own path without ".json" where imagePath is empty.
  */
 export function importLabelme(files: Record<string, Uint8Array | string>, categories: readonly string[] = []): ImportResult {
   const table = new CategoryTable(categories);
@@ -104,8 +110,8 @@ export function importLabelme(files: Record<string, Uint8Array | string>, catego
       }
       fillRings(mask, [ring], 'pil', table.valueOf(shape.label));
     });
-    const imagePath = doc.imagePath.replace(/\\/g, '/');
-    items.push({ fileName: imagePath === '' ? `${stemOf(path)}` : baseName(imagePath), width: doc.imageWidth, height: doc.imageHeight, mask });
+    const fileName = doc.imagePath === '' ? stemPathOf(path) : joinPath(folderOf(path), doc.imagePath);
+    items.push({ fileName, width: doc.imageWidth, height: doc.imageHeight, mask });
   }
   return { categories: table.names, items: sortItems(items) };
 }

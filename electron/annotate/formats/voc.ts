@@ -2,7 +2,7 @@ import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { createMask } from '../mask.ts';
 import { decodeLabelPng, encodeIndexedPng, vocColourMap } from '../png-codec.ts';
 import type { ExportFiles, ExportItem, ExportOptions, ImportedItem, ImportResult } from '../types.ts';
-import { baseName, bytesOf, categoriesOf, CategoryTable, prepareItems, sortItems, textOf } from './common.ts';
+import { bytesOf, categoriesOf, CategoryTable, folderOf, prepareItems, sortItems, textOf } from './common.ts';
 
 /*
  * Pascal VOC, as the devkit and Datumaro/CVAT lay it out: Annotations/<stem>.xml (boxes in
@@ -10,6 +10,9 @@ import { baseName, bytesOf, categoriesOf, CategoryTable, prepareItems, sortItems
  * PNGs in the VOC palette (index 255 is "void", not a class), ImageSets/{Main,Segmentation}/
  * <subset>.txt, and labelmap.txt naming our classes, which are not VOC's twenty.
  * Object k in the XML is index k in SegmentationObject, as in VOC.
+ * An image's id is its path without extension ("Class1/Test/0000"), so each per-image file
+ * mirrors the image's subfolders, as Datumaro writes ids with folders; <filename> holds the
+ * image's whole relative path.
  */
 
 const VOC_VOID = 255;
@@ -51,7 +54,7 @@ export function exportVoc(items: Iterable<ExportItem>, options: VocExportOptions
     const xml = builder.build({
       annotation: {
         folder: 'VOC',
-        filename: baseName(p.item.fileName),
+        filename: p.path,
         source: { database: 'Kizu' },
         size: { width: w, height: h, depth: p.item.channels ?? 3 },
         segmented: 1,
@@ -63,7 +66,7 @@ export function exportVoc(items: Iterable<ExportItem>, options: VocExportOptions
     const objectIndex = new Uint8Array(w * h);
     for (let i = 0; i < objectIndex.length; i++) objectIndex[i] = p.labelling.labels[i];
     files[`SegmentationObject/${p.stem}.png`] = encodeIndexedPng(w, h, objectIndex, palette);
-    if (p.item.image) files[`JPEGImages/${baseName(p.item.fileName)}`] = p.item.image;
+    if (p.item.image) files[`JPEGImages/${p.path}`] = p.item.image;
   }
   const list = stems.length > 0 ? `${stems.join('\n')}\n` : '';
   files[`ImageSets/Main/${subset}.txt`] = list;
@@ -77,7 +80,9 @@ export function exportVoc(items: Iterable<ExportItem>, options: VocExportOptions
 /**
  * Masks from a VOC folder (relative path -> content): SegmentationClass PNGs, or where an
  * image has none, its SegmentationObject PNG with each object's class from the XML. Void
- * (255) reads as background. Class names come from labelmap.txt, else VOC's own.
+ * (255) reads as background. Class names come from labelmap.txt, else VOC's own. An item is
+ * named by the XML's <filename>, read in the id's folder when it names no folder itself (VOC's
+ * own files hold a bare name), else by its id.
  */
 export function importVoc(files: Record<string, Uint8Array | string>): ImportResult {
   const names = files['labelmap.txt'] !== undefined ? labelmapNames(textOf(files['labelmap.txt'], 'labelmap.txt')) : VOC_CLASSES;
@@ -86,7 +91,7 @@ export function importVoc(files: Record<string, Uint8Array | string>): ImportRes
   const items: ImportedItem[] = [];
   const stems = new Set<string>();
   for (const path of Object.keys(files)) {
-    const m = /^(SegmentationClass|SegmentationObject)\/([^/]+)\.png$/i.exec(path);
+    const m = /^(SegmentationClass|SegmentationObject)\/(.+)\.png$/i.exec(path);
     if (m) stems.add(m[2]);
   }
   for (const stem of [...stems].sort()) {
@@ -124,9 +129,14 @@ export function importVoc(files: Record<string, Uint8Array | string>): ImportRes
     if (xml && (xml.width !== width || xml.height !== height)) {
       throw new Error(`${xmlPath}: size ${xml.width}x${xml.height} does not match the ${width}x${height} segmentation PNG`);
     }
-    items.push({ fileName: xml?.filename ?? stem, width, height, mask });
+    items.push({ fileName: xml?.filename === undefined ? stem : imageNameOf(stem, xml.filename), width, height, mask });
   }
   return { categories: table.names, items: sortItems(items) };
+}
+
+function imageNameOf(id: string, filename: string): string {
+  const name = filename.replace(/\\/g, '/');
+  return name.includes('/') ? name : folderOf(id) + name;
 }
 
 /** Class names in index order from a Datumaro/CVAT labelmap.txt ("name:r,g,b:parts:actions"). */

@@ -3,11 +3,14 @@ import { createMask } from '../mask.ts';
 import { fillRings } from '../rasterize.ts';
 import type { ExportFiles, ExportItem, ExportOptions, ImportedItem, ImportResult, Ring } from '../types.ts';
 import { centreKeyholeRing } from './centre-rings.ts';
-import { baseName, categoriesOf, prepareItems, sortItems, stemOf, textOf, toleranceOf } from './common.ts';
+import { categoriesOf, prepareItems, sortItems, stemPathOf, textOf, toleranceOf } from './common.ts';
 
 /*
  * Ultralytics YOLO segmentation: labels/<subset>/<stem>.txt with one line per region,
- * "class x1 y1 x2 y2 ..." normalised to [0, 1], and data.yaml naming the classes. data.yaml
+ * "class x1 y1 x2 y2 ..." normalised to [0, 1], and data.yaml naming the classes. Labels and
+ * images mirror the images' subfolders (labels/train/Class1/Test/0000.txt for
+ * images/train/Class1/Test/0000.PNG): Ultralytics finds a label by swapping images/ for labels/
+ * in its image's path, and reads the folders under images/train recursively. data.yaml
  * has no "path", so Ultralytics takes the folder holding it as the dataset root.
  * Ultralytics draws a polygon with cv2.fillPoly after truncating the de-normalised points
  * to integers (see RasterRule 'opencv'), so points sit on pixel centres and are written a thousandth of a pixel
@@ -35,7 +38,7 @@ export function exportYolo(items: Iterable<ExportItem>, options: YoloExportOptio
       return `${inst.component.category - 1} ${coords.join(' ')}`;
     });
     files[`labels/${subset}/${p.stem}.txt`] = lines.length > 0 ? `${lines.join('\n')}\n` : '';
-    if (p.item.image) files[`images/${subset}/${baseName(p.item.fileName)}`] = p.item.image;
+    if (p.item.image) files[`images/${subset}/${p.path}`] = p.item.image;
   }
   // A Map keeps the class indices numeric keys (0: defect), as Ultralytics writes them.
   const names = new Map(categories.map((n, i) => [i, n]));
@@ -49,8 +52,11 @@ function coordinate(v: number, size: number): string {
 
 export interface YoloImportOptions {
   /**
-   * The images by file stem: YOLO labels are normalised and do not name their image, so each
-   * label file needs its image's size (and file name, else the stem stands for it).
+   * The images by path without extension: YOLO labels are normalised and do not name their
+   * image, so each label file needs its image's size (and file name, else the key stands for
+   * it). labels/<key>.txt is the label of the image keyed <key>, as images/<key>.<ext> is in
+   * Ultralytics; keys may also leave out leading folders of that path (the subset, or every
+   * folder in a flat set), and the longest key that ends the label's path is its image's.
    */
   images: Record<string, { width: number; height: number; fileName?: string }>;
 }
@@ -66,9 +72,9 @@ export function importYolo(files: Record<string, Uint8Array | string>, options: 
   const items: ImportedItem[] = [];
   for (const path of Object.keys(files).sort()) {
     if (!/(^|\/)labels\/(.+\/)?[^/]+\.txt$/.test(path)) continue;
-    const stem = stemOf(path);
-    const size = options.images[stem];
-    if (!size) throw new Error(`${path}: no image size for "${stem}" (is its image missing?)`);
+    const key = imageKeyOf(path, options.images);
+    if (key === undefined) throw new Error(`${path}: no image size for "${labelKeyOf(path)}" (is its image missing?)`);
+    const size = options.images[key];
     const mask = createMask(size.width, size.height, path);
     const lines = textOf(files[path], path).split(/\r?\n/);
     lines.forEach((line, n) => {
@@ -97,9 +103,25 @@ export function importYolo(files: Record<string, Uint8Array | string>, options: 
       for (let i = 0; i < v.length; i += 2) ring.push({ x: v[i] * size.width, y: v[i + 1] * size.height });
       fillRings(mask, [ring], 'opencv', cls + 1);
     });
-    items.push({ fileName: size.fileName ?? stem, width: size.width, height: size.height, mask });
+    items.push({ fileName: size.fileName ?? key, width: size.width, height: size.height, mask });
   }
   return { categories, items: sortItems(items) };
+}
+
+/** The label's path after its last labels/ folder, without .txt: "labels/train/Class1/Test/0000.txt" -> "train/Class1/Test/0000". */
+function labelKeyOf(path: string): string {
+  const parts = stemPathOf(path).split('/');
+  return parts.slice(parts.lastIndexOf('labels') + 1).join('/');
+}
+
+/** The longest key of `images` that ends the label's key, at a folder boundary. */
+function imageKeyOf(path: string, images: YoloImportOptions['images']): string | undefined {
+  const parts = labelKeyOf(path).split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const key = parts.slice(i).join('/');
+    if (Object.hasOwn(images, key)) return key;
+  }
+  return undefined;
 }
 
 /** Class names from data.yaml: a list, or a map from index to name. */

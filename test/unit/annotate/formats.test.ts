@@ -108,28 +108,28 @@ describe('what each format writes', () => {
 
   it('VOC: 1-based boxes, VOC-palette PNGs, image lists and a label map', () => {
     const files = exportAnnotations('voc', [small]);
-    const xml = files['Annotations/a.xml'] as string;
-    expect(xml).toContain('<filename>a.png</filename>');
+    const xml = files['Annotations/img/a.xml'] as string;
+    expect(xml).toContain('<filename>img/a.png</filename>');
     expect(xml).toMatch(/<bndbox>\s*<xmin>2<\/xmin>\s*<ymin>2<\/ymin>\s*<xmax>4<\/xmax>\s*<ymax>4<\/ymax>/);
     expect(xml).toMatch(/<truncated>1<\/truncated>[\s\S]*<xmin>6<\/xmin>/);
-    const cls = decode(files['SegmentationClass/a.png'] as Uint8Array);
+    const cls = decode(files['SegmentationClass/img/a.png'] as Uint8Array);
     expect(cls.palette?.[1]).toEqual([128, 0, 0]);
     expect(cls.data[1 * 6 + 1]).toBe(1);
-    const obj = decode(files['SegmentationObject/a.png'] as Uint8Array);
+    const obj = decode(files['SegmentationObject/img/a.png'] as Uint8Array);
     expect(obj.data[4 * 6 + 5]).toBe(2);
-    expect(files['ImageSets/Segmentation/default.txt']).toBe('a\n');
+    expect(files['ImageSets/Segmentation/default.txt']).toBe('img/a\n');
     expect(files['labelmap.txt']).toBe('# label:color_rgb:parts:actions\nbackground:0,0,0::\ndefect:128,0,0::\n');
-    expect(files['JPEGImages/a.png']).toEqual(small.image);
+    expect(files['JPEGImages/img/a.png']).toEqual(small.image);
   });
 
   it('VOC import reads void (255) as background', () => {
     const files = exportAnnotations('voc', [small]);
-    const png = decode(files['SegmentationClass/a.png'] as Uint8Array);
+    const png = decode(files['SegmentationClass/img/a.png'] as Uint8Array);
     const withVoid = new Uint8Array(png.data);
     withVoid[0] = 255;
     withVoid[1 * 6 + 1] = 255;
     const { encodeIndexedPng, vocColourMap } = require_png();
-    files['SegmentationClass/a.png'] = encodeIndexedPng(6, 5, withVoid, vocColourMap());
+    files['SegmentationClass/img/a.png'] = encodeIndexedPng(6, 5, withVoid, vocColourMap());
     const back = importAnnotations('voc', files);
     expect(back.items[0].mask.data[0]).toBe(0);
     expect(back.items[0].mask.data[1 * 6 + 1]).toBe(0);
@@ -139,8 +139,8 @@ describe('what each format writes', () => {
   it('YOLO: normalised segments that Ultralytics truncates back onto pixel centres, and data.yaml', () => {
     const files = exportAnnotations('yolo', [small]);
     expect(parseYaml(files['data.yaml'] as string)).toEqual({ train: 'images/train', val: 'images/train', names: { 0: 'defect' } });
-    expect(files['images/train/a.png']).toEqual(small.image);
-    const lines = (files['labels/train/a.txt'] as string).trim().split('\n');
+    expect(files['images/train/img/a.png']).toEqual(small.image);
+    const lines = (files['labels/train/img/a.txt'] as string).trim().split('\n');
     expect(lines).toHaveLength(2);
     const v = lines[0].split(' ').map(Number);
     expect(v[0]).toBe(0);
@@ -155,20 +155,20 @@ describe('what each format writes', () => {
 
   it('LabelMe: one JSON per image with polygon shapes; imageData only when asked', () => {
     const files = exportAnnotations('labelme', [small]);
-    const doc = JSON.parse(files['a.json'] as string);
+    const doc = JSON.parse(files['img/a.json'] as string);
     expect(Object.keys(doc)).toEqual(['version', 'flags', 'shapes', 'imagePath', 'imageData', 'imageHeight', 'imageWidth']);
     expect(doc).toMatchObject({ imagePath: 'a.png', imageData: null, imageHeight: 5, imageWidth: 6 });
     expect(doc.shapes[0]).toMatchObject({ label: 'defect', shape_type: 'polygon', group_id: null, flags: {}, score: 0.75 });
     expect(doc.shapes[0].points).toContainEqual([1, 1]);
-    const embedded = JSON.parse(exportAnnotations('labelme', [small], { imageData: true })['a.json'] as string);
+    const embedded = JSON.parse(exportAnnotations('labelme', [small], { imageData: true })['img/a.json'] as string);
     expect(Uint8Array.from(atob(embedded.imageData), (c) => c.charCodeAt(0))).toEqual(small.image);
   });
 
   it('PNG: 0/255 masks and instance-index masks', () => {
-    const bin = decode(exportAnnotations('png', [small])['masks/a.png'] as Uint8Array);
+    const bin = decode(exportAnnotations('png', [small])['masks/img/a.png'] as Uint8Array);
     expect([bin.channels, bin.depth]).toEqual([1, 8]);
     expect(Array.from(bin.data.slice(6, 12))).toEqual([0, 255, 255, 255, 0, 0]);
-    const inst = decode(exportAnnotations('png-instance', [small])['instances/a.png'] as Uint8Array);
+    const inst = decode(exportAnnotations('png-instance', [small])['instances/img/a.png'] as Uint8Array);
     expect(inst.data[4 * 6 + 5]).toBe(2);
     expect(inst.data[1 * 6 + 1]).toBe(1);
   });
@@ -198,12 +198,28 @@ describe('import validation', () => {
   it('refuses exports it could not write faithfully', () => {
     const m = maskFromRows(['1.', '.2']);
     expect(() => exportAnnotations('coco', [{ fileName: 'a.png', width: 2, height: 2, mask: m }])).toThrow(/mask value 2 has no category/);
-    expect(() =>
-      exportAnnotations('yolo', [
-        { fileName: 'a/x.png', width: 2, height: 2, mask: maskFromRows(['1.', '..']) },
-        { fileName: 'b/x.png', width: 2, height: 2, mask: maskFromRows(['1.', '..']) },
-      ]),
-    ).toThrow(/same name "x"/);
+    const one = (fileName: string): ExportItem => ({ fileName, width: 2, height: 2, mask: maskFromRows(['1.', '..']) });
+    expect(() => exportAnnotations('yolo', [one('a/x.png'), one('a/x.jpg')])).toThrow(/"a\/x\.png" and "a\/x\.jpg" would write files of the same name "a\/x"/);
+    // Two names that differ only in case are one file on macOS and Windows.
+    expect(() => exportAnnotations('png', [one('A/x.png'), one('a/X.png')])).toThrow(/same name "a\/X"/);
+  });
+
+  it('refuses an image path that would write outside the output folder, in every format', () => {
+    const one = (fileName: string): ExportItem => ({ fileName, width: 2, height: 2, mask: maskFromRows(['1.', '..']) });
+    for (const format of EXPORT_FORMATS) {
+      expect(() => exportAnnotations(format, [one('../x.png')]), format).toThrow('export: image path "../x.png" climbs out of the image folder with ".."');
+      expect(() => exportAnnotations(format, [one('a/../../x.png')]), format).toThrow(/climbs out of the image folder/);
+      expect(() => exportAnnotations(format, [one('a\\..\\..\\x.png')]), format).toThrow(/climbs out of the image folder/);
+      expect(() => exportAnnotations(format, [one('/etc/x.png')]), format).toThrow('export: image path "/etc/x.png" is absolute');
+      expect(() => exportAnnotations(format, [one('C:/x.png')]), format).toThrow(/is absolute/);
+      expect(() => exportAnnotations(format, [one('./')]), format).toThrow(/names no file/);
+    }
+  });
+
+  it('writes a path with "." parts or Windows separators as its plain relative path', () => {
+    const files = exportAnnotations('coco', [{ fileName: './a\\b.png', width: 2, height: 2, mask: maskFromRows(['1.', '..']), image: new Uint8Array([7]) }]);
+    expect(JSON.parse(files['annotations/instances_default.json'] as string).images[0].file_name).toBe('a/b.png');
+    expect(files['images/a/b.png']).toEqual(new Uint8Array([7]));
   });
 });
 
