@@ -2,16 +2,20 @@ import { openDataset, type DatasetItem } from '../data/datasets.ts';
 import type { Dataset } from '../data/dataset-types.ts';
 import type { DatasetSplitRecord } from '../data/seeded-split.ts';
 import { readImage } from '../data/image-io.ts';
-import { readMaskBits } from '../data/mask-reader.ts';
-import { auroc, emptyCounts, iouDefect, miou, PixelRoc, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
+import { auroc, averagePrecision, emptyCounts, iouDefect, miou, PixelRoc, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
+import { AUPRO_FPR_LIMIT, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
 import { initBackend, describeBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import { Explainer, type Explanation } from './explain.ts';
+import { MapScaleFitter } from './fit-map-scale.ts';
+import type { MapScale } from './manifest.ts';
+import { scaledMaps, SCALED_MAPS } from './map-scale.ts';
 import { loadModel } from './model-loader.ts';
 import { CAM_LAYERS } from './resnet-spec.ts';
 import { splitTrainVal } from './train/sampler.ts';
+import { readTruth, truthPath } from './truth.ts';
 
-export const EVAL_MAPS = [...CAM_LAYERS, 'fused'] as const;
+export const EVAL_MAPS = SCALED_MAPS;
 export type EvalMap = (typeof EVAL_MAPS)[number];
 /** The thresholds searched on the validation split. */
 const THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
@@ -24,6 +28,22 @@ export interface LocalisationScore {
   /** At the threshold that maximised mIoU on the validation split's defective images. */
   tuned: { threshold: number; miou: number; iouDefect: number } | null;
   pixelAuroc: number;
+}
+
+/**
+ * The field's protocol (MVTec AD, anomalib) for one method and map: every test image pooled on
+ * the model's map scale, OK images' pixels all negative.
+ */
+export interface FieldScore {
+  method: CamMethod;
+  map: EvalMap;
+  pixelAuroc: number;
+  /** Normalised area under the per-region overlap curve up to a false-positive rate of 0.3. */
+  aupro: number;
+  /** Pixel average precision (sklearn's average_precision_score). */
+  pixelAp: number;
+  /** At the model's default threshold on its scale, over every test image; null where the model has none. */
+  atDefault: { threshold: number; miou: number; iouDefect: number } | null;
 }
 
 /** Figures for one defect kind: its images against every OK test image. */
@@ -58,6 +78,8 @@ export interface EvaluationReport {
     images: number;
     accuracy: number;
     auroc: number;
+    /** Average precision of p(defect), defect the positive class. */
+    ap: number;
     /** Rows are the truth (ok, defect), columns the prediction at p >= 0.5. */
     confusion: [[number, number], [number, number]];
   };
@@ -67,17 +89,26 @@ export interface EvaluationReport {
     truth: 'exact masks' | 'weak labels';
     scores: LocalisationScore[];
   };
+  /** The field's protocol; null when there is no map scale (none in the model and no validation images to fit one). */
+  field: {
+    /** 'manifest': the scale fitted when the model was trained; 'fitted': fitted on the validation split by this evaluation. */
+    scaleSource: 'manifest' | 'fitted';
+    scale: MapScale;
+    /** Test images pooled: the OK ones and the defective ones with a mask. */
+    images: number;
+    okImages: number;
+    /** Defective test images without a mask, left out of the pixel figures. */
+    leftOut: number;
+    /** Connected truth regions AUPRO averages over. */
+    regions: number;
+    fprLimit: number;
+    scores: FieldScore[];
+  } | null;
   /** Per defect kind, where the dataset names kinds (folders, a CSV column, the generator's manifest). */
   kinds: KindScore[];
   split: SplitCheck;
   imagesPerSecond: number;
   seconds: number;
-}
-
-/** The exact mask when the dataset has one (Kizu's generator writes it), else the weak label. */
-function truthPath(item: DatasetItem): { path: string; exact: boolean } | null {
-  if (item.exactMaskPath) return { path: item.exactMaskPath, exact: true };
-  return item.maskPath ? { path: item.maskPath, exact: false } : null;
 }
 
 function binarise(map: Float32Array, threshold: number): Uint8Array {
@@ -115,10 +146,13 @@ function kindsOf(items: readonly DatasetItem[]): string[] {
 }
 
 /**
- * Classification on the test split, then localisation on its defective images for every
- * method x layer: mIoU and IoU(defect) at 0.5 and at the threshold chosen on the validation
- * split (the training images held out by the same seeded split; never the test split), and
- * pixel AUROC.
+ * Classification on the test split, then localisation for every method x map in two protocols.
+ * Kizu's: the defective test images only, each map min-max normalised per image; mIoU and
+ * IoU(defect) at 0.5 and at the threshold chosen on the validation split (the training images
+ * held out by the same seeded split; never the test split), and pixel AUROC. The field's: every
+ * test image with a truth (OK images' pixels negative) pooled on the model's map scale (from its
+ * manifest, else fitted here on the validation split); pixel AUROC, AUPRO, pixel AP, and mIoU at
+ * the model's default threshold.
  */
 export async function evaluate(
   opts: { data: string; model: string; defectLabel?: string; okLabel?: string; valFraction?: number; limit?: number },
@@ -135,9 +169,14 @@ export async function evaluate(
   const trainItems = hasSplits ? dataset.items.filter((i) => i.split !== 'test') : [];
   const seed = model.manifest.provenance.seed ?? 0;
   const { val } = splitTrainVal(trainItems.map((item, index) => ({ index, isDefect: item.isDefect })), opts.valFraction ?? 0.15, seed);
-  const validation = val.map((i) => trainItems[i]).filter((i) => i.isDefect && truthPath(i));
-  const defective = test.filter((i) => i.isDefect && truthPath(i));
-  const total = test.length + validation.length + defective.length;
+  const validationAll = val.map((i) => trainItems[i]);
+  const hasTruth = (i: DatasetItem) => i.isDefect && truthPath(i) !== null;
+  const validation = validationAll.filter(hasTruth);
+  const fitter = model.manifest.mapScale || validationAll.length === 0 ? null : new MapScaleFitter();
+  const toExplainVal = fitter ? validationAll : validation;
+  const defective = test.filter(hasTruth);
+  const pooledTest = model.manifest.mapScale || fitter ? test.filter((i) => !i.isDefect || hasTruth(i)) : defective;
+  const total = test.length + toExplainVal.length + pooledTest.length;
   let done = 0;
   const tick = (what: string) => onProgress?.(++done, total, what);
 
@@ -157,15 +196,18 @@ export async function evaluate(
     const explainAll = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: true };
     const valCounts = keys.map(() => THRESHOLDS.map(() => emptyCounts()));
     let allExact = true;
-    for (const item of validation) {
+    for (const item of toExplainVal) {
       const image = await readImage(item.path);
-      const t = truthPath(item)!;
-      allExact &&= t.exact;
-      const mask = await readMaskBits(t.path, image.width, image.height);
+      const truth = await readTruth(item, image.width, image.height);
       const result = await explainer.explain(image, explainAll);
-      keys.forEach(({ method, map }, k) => THRESHOLDS.forEach((th, j) => segmentationCounts(binarise(mapOf(result, method, map), th), mask, valCounts[k][j])));
+      if (item.isDefect && truth) {
+        allExact &&= truth.exact;
+        keys.forEach(({ method, map }, k) => THRESHOLDS.forEach((th, j) => segmentationCounts(binarise(mapOf(result, method, map), th), truth.bits, valCounts[k][j])));
+      }
+      fitter?.add(result, item.isDefect ? truth?.bits ?? null : 'ok');
       tick(item.path);
     }
+    const scale = model.manifest.mapScale ?? (fitter ? await fitter.finish() : null);
     const tunedThreshold = keys.map((_, k) => {
       if (validation.length === 0) return null;
       let best = 0;
@@ -178,20 +220,37 @@ export async function evaluate(
     const rocs = keys.map(() => new PixelRoc());
     const kinds = kindsOf(test);
     const kindRocs = new Map(kinds.map((kind) => [kind, keys.map(() => new PixelRoc())]));
-    for (const item of defective) {
+    const pooled = keys.map(() => new PooledPixelMetrics());
+    const defaultCounts = keys.map(() => emptyCounts());
+    for (const item of pooledTest) {
       const image = await readImage(item.path);
-      const t = truthPath(item)!;
-      allExact &&= t.exact;
-      const mask = await readMaskBits(t.path, image.width, image.height);
+      const truth = (await readTruth(item, image.width, image.height))!;
+      const mask = truth.bits;
       const result = await explainer.explain(image, explainAll);
-      keys.forEach(({ method, map }, k) => {
-        const m = mapOf(result, method, map);
-        segmentationCounts(binarise(m, 0.5), mask, fixedCounts[k]);
-        const th = tunedThreshold[k];
-        if (th !== null) segmentationCounts(binarise(m, th), mask, tunedCounts[k]);
-        rocs[k].add(m, mask);
-        if (item.defectKind !== undefined) kindRocs.get(item.defectKind)?.[k].add(m, mask);
-      });
+      if (item.isDefect) {
+        allExact &&= truth.exact;
+        keys.forEach(({ method, map }, k) => {
+          const m = mapOf(result, method, map);
+          segmentationCounts(binarise(m, 0.5), mask, fixedCounts[k]);
+          const th = tunedThreshold[k];
+          if (th !== null) segmentationCounts(binarise(m, th), mask, tunedCounts[k]);
+          rocs[k].add(m, mask);
+          if (item.defectKind !== undefined) kindRocs.get(item.defectKind)?.[k].add(m, mask);
+        });
+      }
+      if (scale) {
+        const truthAreas = truthRegions(mask, image.width);
+        for (const method of CAM_METHODS) {
+          const maps = await scaledMaps(result, method, scale);
+          keys.forEach((key, k) => {
+            if (key.method !== method) return;
+            const m = maps[key.map]!;
+            pooled[k].add(m, truthAreas);
+            const th = scale.methods[method].threshold[key.map];
+            if (th !== null) segmentationCounts(binarise(m, th), mask, defaultCounts[k]);
+          });
+        }
+      }
       tick(item.path);
     }
 
@@ -203,6 +262,7 @@ export async function evaluate(
         images: test.length,
         accuracy: probs.filter((p, i) => (p >= 0.5) === truth[i]).length / Math.max(1, probs.length),
         auroc: auroc(probs, truth),
+        ap: averagePrecision(probs, truth),
         confusion,
       },
       localisation: {
@@ -216,6 +276,26 @@ export async function evaluate(
           tuned: tunedThreshold[k] === null ? null : { threshold: tunedThreshold[k]!, miou: miou(tunedCounts[k]), iouDefect: iouDefect(tunedCounts[k]) },
           pixelAuroc: rocs[k].auroc(),
         })),
+      },
+      field: scale === null ? null : {
+        scaleSource: model.manifest.mapScale ? 'manifest' : 'fitted',
+        scale,
+        images: pooledTest.length,
+        okImages: pooledTest.filter((i) => !i.isDefect).length,
+        leftOut: test.filter((i) => i.isDefect && !truthPath(i)).length,
+        regions: pooled[0].regions,
+        fprLimit: AUPRO_FPR_LIMIT,
+        scores: keys.map(({ method, map }, k) => {
+          const th = scale.methods[method].threshold[map];
+          return {
+            method,
+            map,
+            pixelAuroc: pooled[k].auroc(),
+            aupro: pooled[k].aupro(),
+            pixelAp: pooled[k].averagePrecision(),
+            atDefault: th === null ? null : { threshold: th, miou: miou(defaultCounts[k]), iouDefect: iouDefect(defaultCounts[k]) },
+          };
+        }),
       },
       kinds: kinds.map((kind) => {
         const mine = test.map((item) => item.isDefect ? item.defectKind === kind : true);
@@ -245,22 +325,41 @@ function splitLine(s: SplitCheck): string {
     : `Split: seeded (seed ${s.seed}, ${s.testFraction} for test) on a dataset other than the one the model was trained on.`;
 }
 
-/** The report as Markdown: a classification line and a paper-style localisation table. */
+function fieldLines(r: EvaluationReport): string[] {
+  const f = r.field;
+  if (!f) return ['The field\'s protocol: not computed; the model has no map scale and there are no validation images to fit one on.'];
+  const num = (v: number) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4));
+  const pct = (v: number) => (v * 100).toFixed(1);
+  const source = f.scaleSource === 'manifest'
+    ? 'the model\'s map scale'
+    : `a map scale fitted by this evaluation on ${f.scale.fittedOn.images} validation images (the model has none; models trained from now on keep one)`;
+  return [
+    `The field's protocol (MVTec AD, anomalib): ${f.images} test images pooled (${f.okImages} OK, all their pixels negative; ${f.images - f.okImages} defective with masks, ${f.regions} regions${f.leftOut ? `; ${f.leftOut} defective without a mask left out` : ''}), maps on ${source}; AUPRO up to a false-positive rate of ${f.fprLimit}; mIoU over all of them at the model's default threshold (in %):`,
+    '',
+    '| method | map | pixel AUROC | AUPRO | pixel AP | default threshold | mIoU | IoU(defect) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...f.scores.map((s) =>
+      `| ${METHOD_NAMES[s.method]} | ${s.map} | ${num(s.pixelAuroc)} | ${num(s.aupro)} | ${num(s.pixelAp)} | ${s.atDefault ? s.atDefault.threshold.toFixed(4) : '-'} | ${s.atDefault ? pct(s.atDefault.miou) : '-'} | ${s.atDefault ? pct(s.atDefault.iouDefect) : '-'} |`),
+  ];
+}
+
+/** The report as Markdown: a classification line, Kizu's localisation table and the field's. */
 export function formatEvaluation(r: EvaluationReport): string {
   const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : (v * 100).toFixed(1));
   const c = r.classification;
   const lines = [
     `**Model** ${r.model} on ${r.backend}; **data** ${r.dataset}`,
     '',
-    `Classification (${c.images} test images): accuracy ${pct(c.accuracy)}%, AUROC ${c.auroc.toFixed(4)}; confusion (rows truth ok/defect, columns predicted ok/defect): [[${c.confusion[0].join(', ')}], [${c.confusion[1].join(', ')}]]; ${r.imagesPerSecond.toFixed(2)} images/s.`,
+    `Classification (${c.images} test images): accuracy ${pct(c.accuracy)}%, AUROC ${c.auroc.toFixed(4)}, AP ${c.ap.toFixed(4)}; confusion (rows truth ok/defect, columns predicted ok/defect): [[${c.confusion[0].join(', ')}], [${c.confusion[1].join(', ')}]]; ${r.imagesPerSecond.toFixed(2)} images/s.`,
     '',
-    `Localisation on ${r.localisation.images} defective test images against ${r.localisation.truth}; thresholds tuned on ${r.localisation.validationImages} validation images (mIoU = mean of IoU(defect) and IoU(background), in %):`,
+    `Kizu's protocol: localisation on ${r.localisation.images} defective test images, each map min-max normalised per image, against ${r.localisation.truth}; thresholds tuned on ${r.localisation.validationImages} validation images (mIoU = mean of IoU(defect) and IoU(background), in %):`,
     '',
     '| method | map | mIoU @0.5 | IoU(defect) @0.5 | tuned threshold | mIoU @tuned | IoU(defect) @tuned | pixel AUROC |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...r.localisation.scores.map((s) =>
       `| ${METHOD_NAMES[s.method]} | ${s.map} | ${pct(s.fixed.miou)} | ${pct(s.fixed.iouDefect)} | ${s.tuned ? s.tuned.threshold.toFixed(2) : '-'} | ${s.tuned ? pct(s.tuned.miou) : '-'} | ${s.tuned ? pct(s.tuned.iouDefect) : '-'} | ${s.pixelAuroc.toFixed(4)} |`),
   ];
+  lines.push('', ...fieldLines(r));
   if (r.kinds.length > 0) {
     lines.push('', 'Per defect kind (image AUROC against every OK test image; LayerCAM pixel AUROC per map):', '',
       `| kind | images | image AUROC | ${EVAL_MAPS.map((m) => `LayerCAM ${m}`).join(' | ')} |`,

@@ -15,6 +15,28 @@ const inputSizeSchema = z.discriminatedUnion('policy', [
   z.object({ policy: z.literal('native'), maxSide: z.number().int().min(32).max(8192) }),
 ]);
 
+const perLayer = <T extends z.ZodType>(value: T) => z.object({ layer2: value, layer3: value, layer4: value });
+const methodScaleSchema = z.object({
+  /** What a raw map (at its stage's resolution, as the CAM formula gives it) is divided by. */
+  divisor: perLayer(z.number().positive()),
+  /** The default mask threshold on the scaled map; null where no validation image had a mask. */
+  threshold: perLayer(z.number().min(0).max(1).nullable()).extend({ fused: z.number().min(0).max(1).nullable() }),
+});
+
+/**
+ * One map scale for the whole model, fixed when training ends (engine/map-scale.ts), so a
+ * threshold means the same on every image and maps can be pooled across images, as the
+ * field's metrics need; a map min-max normalised per image has a "hottest" place even on an
+ * OK image.
+ */
+export const mapScaleSchema = z.object({
+  /** The divisor is the maximum of the raw maps over the images fitted on. */
+  statistic: z.literal('max'),
+  /** The images it was fitted on (the validation split): all of them, and those with a truth mask or OK. */
+  fittedOn: z.object({ images: z.number().int().nonnegative(), withTruth: z.number().int().nonnegative() }),
+  methods: z.object({ layercam: methodScaleSchema, gradcam: methodScaleSchema, gradcampp: methodScaleSchema }),
+});
+
 export const manifestSchema = z
   .object({
     format: z.literal('kizu-model'),
@@ -50,6 +72,8 @@ export const manifestSchema = z
       notes: z.array(z.string()).default([]),
     }),
     metrics: z.record(z.string(), z.unknown()).default({}),
+    // Absent in models trained before it existed; `kizu evaluate` then fits it on the validation split.
+    mapScale: mapScaleSchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.defectClass >= m.classes.length) {
@@ -64,6 +88,7 @@ export const manifestSchema = z
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type InputSizePolicy = Manifest['inputSize'];
+export type MapScale = z.infer<typeof mapScaleSchema>;
 
 /** Validates a parsed manifest, naming the file and every offending field. */
 export function parseManifest(raw: unknown, source: string): Manifest {

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../electron/data/datasets.ts';
 import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
+import { fitMapScale } from '../../../electron/engine/fit-map-scale.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
 import { saveModelDir } from '../../../electron/engine/model-dir.ts';
 import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
+import { splitTrainVal } from '../../../electron/engine/train/sampler.ts';
 import { writeMvtecTree } from '../../fixtures/make-mvtec-tree.ts';
 
 // A generated set re-laid out as MVTec AD and as a folder per kind, scored by a seeded tiny
@@ -101,5 +103,45 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     const changed = await evaluate({ data: tree, model, okLabel: 'clean' });
     expect(changed.split).toMatchObject({ policy: 'seeded', sameDataset: false });
     expect(formatEvaluation(changed)).toContain('other than the one the model was trained on');
+  });
+
+  it('adds the field\'s protocol: every test image pooled on a map scale fitted on the validation split, the same one training keeps in the manifest', async () => {
+    const tree = join(root, 'kinds-field');
+    await asKindFolders(tree);
+    const opened = await openDataset(tree, { okLabel: 'clean', split: { seed: 5, testFraction: 0.5 } });
+    const model = await modelDir(join(root, 'model-field'), opened.split);
+    const test = opened.items.filter((i) => i.split === 'test');
+
+    const fitted = await evaluate({ data: tree, model, okLabel: 'clean' });
+    const f = fitted.field!;
+    expect(f.scaleSource).toBe('fitted');
+    expect(f.okImages).toBe(test.filter((i) => !i.isDefect).length);
+    expect(f.images).toBe(test.length);
+    expect(f.leftOut).toBe(0);
+    expect(f.regions).toBeGreaterThanOrEqual(test.filter((i) => i.isDefect).length);
+    expect(f.scores).toHaveLength(12);
+    for (const s of f.scores) {
+      for (const v of [s.pixelAuroc, s.aupro, s.pixelAp]) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(f.scores.some((s) => s.atDefault !== null)).toBe(true);
+    expect(fitted.classification.ap).toBeGreaterThan(0);
+    const table = formatEvaluation(fitted);
+    expect(table).toContain('The field\'s protocol');
+    expect(table).toContain('fitted by this evaluation');
+    expect(table).toContain('| pixel AUROC | AUPRO | pixel AP |');
+    expect(JSON.parse(JSON.stringify(fitted)).field.scores[0]).toHaveProperty('aupro');
+
+    // What training does when it ends: the validation split of the same non-test images and seed.
+    const usable = opened.items.filter((i) => i.split !== 'test');
+    const { val } = splitTrainVal(usable.map((item, index) => ({ index, isDefect: item.isDefect })), 0.15, 1);
+    const written = await fitMapScale(model, val.map((i) => usable[i]));
+    expect(written).toEqual(f.scale);
+    const kept = await evaluate({ data: tree, model, okLabel: 'clean' });
+    expect(kept.field!.scaleSource).toBe('manifest');
+    expect(kept.field!.scores).toEqual(f.scores);
+    expect(formatEvaluation(kept)).toContain('on the model\'s map scale');
   });
 });

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../data/atomic-write.ts';
+import { readImage } from '../data/image-io.ts';
+import { PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
+import { initBackend } from './backend.ts';
+import { CAM_METHODS, type CamMethod } from './cam/types.ts';
+import { Explainer } from './explain.ts';
+import { MANIFEST_FILE, type MapScale } from './manifest.ts';
+import { scaledMaps, SCALED_MAPS, type RawMaps } from './map-scale.ts';
+import { loadModelDir, readManifest } from './model-dir.ts';
+import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
+import { readTruth, type TruthItem } from './truth.ts';
+
+/** What explain must give for a map scale: every method and layer; the fused map is made from the raws. */
+export const MAP_SCALE_EXPLAIN = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: false } as const;
+
+type PerMethodLayer = Record<CamMethod, Record<CamLayer, number>>;
+
+function rawsOnly(e: RawMaps): RawMaps {
+  const maps: RawMaps['maps'] = {};
+  for (const method of CAM_METHODS) {
+    const layers = e.maps[method]?.layers ?? {};
+    maps[method] = { layers: Object.fromEntries(CAM_LAYERS.map((l) => [l, { raw: layers[l]!.raw }])) };
+  }
+  return { imageSize: e.imageSize, maps };
+}
+
+/**
+ * Fits a model's map scale from explained images, normally the validation split's.
+ *
+ * The divisor per method and layer is the maximum of the raw maps over every image added, OK
+ * and defective alike. The maximum rather than a high quantile: the default threshold is tuned
+ * on this very scale, so the divisor only sets the unit, and the maximum leaves every validation
+ * pixel below the clamp at 1, so pooled rankings (AUROC, AP, AUPRO) lose no resolution to ties
+ * there; an outlier image only compresses the scale, which the tuned threshold and the pooled
+ * metrics' 65,536 bins absorb. The default threshold per method and map is the one that
+ * maximises Kizu's mIoU over the pixels of every image with a truth (OK images all negative),
+ * the population `kizu evaluate`'s field table scores at it; a threshold tuned on defective
+ * images alone would ignore what it lights up on OK ones.
+ *
+ * Only the raw maps (at their stages' small resolution) and the masks of images with a truth
+ * are kept until finish(), since the divisor must be known before any map is scaled.
+ */
+export class MapScaleFitter {
+  private readonly max: PerMethodLayer = Object.fromEntries(CAM_METHODS.map((m) => [m, { layer2: 0, layer3: 0, layer4: 0 }])) as PerMethodLayer;
+  private readonly kept: Array<{ maps: RawMaps; truth: Uint8Array | 'ok' }> = [];
+  private images = 0;
+
+  /** Adds one explained image; `truth` is its defect mask, 'ok' for an OK image, null for a defective one without a mask. */
+  add(explanation: RawMaps, truth: Uint8Array | 'ok' | null): void {
+    for (const method of CAM_METHODS) {
+      for (const layer of CAM_LAYERS) {
+        const raw = explanation.maps[method]?.layers[layer]?.raw;
+        if (!raw) throw new Error(`MapScaleFitter: the explanation lacks ${method} ${layer}; explain with MAP_SCALE_EXPLAIN`);
+        let m = this.max[method][layer];
+        for (let i = 0; i < raw.data.length; i++) if (raw.data[i] > m) m = raw.data[i];
+        this.max[method][layer] = m;
+      }
+    }
+    this.images++;
+    if (truth !== null) this.kept.push({ maps: rawsOnly(explanation), truth });
+  }
+
+  async finish(): Promise<MapScale> {
+    if (this.images === 0) throw new Error('MapScaleFitter: no images to fit the map scale on');
+    const methods = {} as MapScale['methods'];
+    for (const method of CAM_METHODS) {
+      // A method whose maps were all zero has nothing to scale; any positive divisor keeps them zero.
+      const divisor = Object.fromEntries(CAM_LAYERS.map((l) => [l, this.max[method][l] > 0 ? this.max[method][l] : 1])) as Record<CamLayer, number>;
+      methods[method] = { divisor, threshold: { layer2: null, layer3: null, layer4: null, fused: null } };
+    }
+    const scale: MapScale = { statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods };
+    const pooled = CAM_METHODS.map(() => SCALED_MAPS.map(() => new PooledPixelMetrics()));
+    for (const { maps, truth } of this.kept) {
+      const [height, width] = maps.imageSize;
+      const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
+      for (const [i, method] of CAM_METHODS.entries()) {
+        const scaled = await scaledMaps(maps, method, scale);
+        SCALED_MAPS.forEach((map, j) => pooled[i][j].add(scaled[map]!, regions));
+      }
+    }
+    for (const [i, method] of CAM_METHODS.entries()) {
+      SCALED_MAPS.forEach((map, j) => { methods[method].threshold[map] = pooled[i][j].bestMiouThreshold()?.threshold ?? null; });
+    }
+    return scale;
+  }
+}
+
+/**
+ * Explains `items` (the validation split's images) with the model in `modelDir`, fits its map
+ * scale and writes it into the model's manifest. Returns null, writing nothing, when there are
+ * no items (training with no validation split).
+ */
+export async function fitMapScale(
+  modelDir: string,
+  items: readonly TruthItem[],
+  onProgress?: (done: number, total: number, what: string) => void,
+): Promise<MapScale | null> {
+  if (items.length === 0) return null;
+  await initBackend();
+  const model = await loadModelDir(modelDir);
+  const explainer = Explainer.fromModel(model);
+  model.net.dispose();
+  try {
+    const fitter = new MapScaleFitter();
+    for (const [k, item] of items.entries()) {
+      const image = await readImage(item.path);
+      const truth = item.isDefect ? (await readTruth(item, image.width, image.height))?.bits ?? null : 'ok';
+      fitter.add(await explainer.explain(image, MAP_SCALE_EXPLAIN), truth);
+      onProgress?.(k + 1, items.length, item.path);
+    }
+    const scale = await fitter.finish();
+    const manifest = await readManifest(modelDir);
+    await writeFileAtomic(join(modelDir, MANIFEST_FILE), `${JSON.stringify({ ...manifest, mapScale: scale }, null, 2)}\n`);
+    return scale;
+  } finally {
+    explainer.dispose();
+  }
+}
