@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,11 +64,12 @@ describe('the model-wide map scale in the manifest', () => {
   });
 
   it('is validated: a zero divisor is refused, naming the field', async () => {
-    const path = join(root, 'with', 'manifest.json');
-    const raw = JSON.parse(await readFile(path, 'utf8')) as Manifest;
-    raw.mapScale!.methods.layercam.divisor.layer3 = 0;
-    await writeFile(path, JSON.stringify(raw));
-    await expect(readManifest(join(root, 'with'))).rejects.toThrow(/mapScale\.methods\.layercam\.divisor\.layer3/);
+    const dir = join(root, 'zero');
+    await mkdir(dir);
+    const manifest = manifestOf(uniformScale(0.37, 0.42));
+    manifest.mapScale!.methods.layercam.divisor.layer3 = 0;
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    await expect(readManifest(dir)).rejects.toThrow(/mapScale\.methods\.layercam\.divisor\.layer3/);
   });
 });
 
