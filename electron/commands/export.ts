@@ -38,10 +38,7 @@ function choice<T extends string>(name: string, values: readonly T[]): (v: strin
   };
 }
 
-interface ExportCliOptions {
-  images?: string;
-  manifest?: string;
-  shard?: Shard;
+export interface MaskCliOptions {
   model: string;
   method: CamMethod;
   layer: MapChoice;
@@ -50,13 +47,19 @@ interface ExportCliOptions {
   open: number;
   close: number;
   fillHoles: boolean;
-  format?: ExportFormat;
-  out: string;
   all?: boolean;
   minScore: number;
 }
 
-function settingsOf(opts: ExportCliOptions): ExportSettings {
+interface ExportCliOptions extends MaskCliOptions {
+  images?: string;
+  manifest?: string;
+  shard?: Shard;
+  format?: ExportFormat;
+  out: string;
+}
+
+export function settingsOf(opts: MaskCliOptions): ExportSettings {
   return canonicalSettings({
     method: opts.method,
     layer: opts.layer,
@@ -152,15 +155,9 @@ async function runShard(opts: ExportCliOptions, shard: Shard): Promise<{ exporte
   return { exported: result.exported, failed: result.failed, files: [folder] };
 }
 
-export function registerExport(program: Command): void {
-  program
-    .command('export')
-    .description('explain images and export their defect masks as annotations')
-    .option('--images <dir>', 'a folder of images (subfolders included) or a dataset folder; with --manifest, where this machine finds its images')
-    .option('--manifest <file>', 'the image list made by kizu manifest (instead of scanning --images now)')
-    .option('--shard <I/N|auto>', "export only the I-th (0-based) of N slices of --manifest into a part under --out, for kizu merge; auto: from the array engine's variables", (v: string) => parseShard(v))
-    .option('--format <name>', `one of ${EXPORT_FORMATS.join(', ')} (not with --shard)`, choice('--format', EXPORT_FORMATS))
-    .requiredOption('--out <dir>', 'output folder (with --shard: the parts folder)')
+/** The model and the options that make an image's mask, shared by kizu export and kizu queue submit. */
+export function addMaskOptions(command: Command): Command {
+  return command
     .option('--model <dir>', 'Kizu model directory or ResNet50 .safetensors', defaultModelDir())
     .option('--method <name>', `CAM method: ${CAM_METHODS.join(', ')}`, choice('--method', CAM_METHODS), 'layercam')
     .option('--layer <name>', `map: ${MAP_CHOICES.join(', ')}`, choice('--layer', MAP_CHOICES), 'fused')
@@ -170,7 +167,19 @@ export function registerExport(program: Command): void {
     .option('--close <px>', 'morphological closing radius', nonNegativeInt('--close'), 0)
     .option('--no-fill-holes', 'keep holes inside components')
     .option('--min-score <p>', 'defect probability an image needs to be annotated', Number.parseFloat, 0.5)
-    .option('--all', 'annotate every image, whatever the classifier says')
+    .option('--all', 'annotate every image, whatever the classifier says');
+}
+
+export function registerExport(program: Command): void {
+  const command = program
+    .command('export')
+    .description('explain images and export their defect masks as annotations')
+    .option('--images <dir>', 'a folder of images (subfolders included) or a dataset folder; with --manifest, where this machine finds its images')
+    .option('--manifest <file>', 'the image list made by kizu manifest (instead of scanning --images now)')
+    .option('--shard <I/N|auto>', "export only the I-th (0-based) of N slices of --manifest into a part under --out, for kizu merge; auto: from the array engine's variables", (v: string) => parseShard(v))
+    .option('--format <name>', `one of ${EXPORT_FORMATS.join(', ')} (not with --shard)`, choice('--format', EXPORT_FORMATS))
+    .requiredOption('--out <dir>', 'output folder (with --shard: the parts folder)');
+  addMaskOptions(command)
     .action(async (opts: ExportCliOptions) => {
       const { failed } = await runExport(opts);
       process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { runMerge } from '../commands/merge.ts';
+import { chunkJobSchema, chunkResultSchema, mergeJobSchema, QUEUE_NAME, type ChunkJob, type ChunkResult } from './export-queue.ts';
+import { canonicalSettings, modelDigest } from './export-settings.ts';
+import { readManifest, withRoot, type ImageManifest } from './image-manifest.ts';
+import { MaskExporter } from './mask-exporter.ts';
+import { PART_FORMAT, type PartHeader } from './part-store.ts';
+import { exportRange } from './range-export.ts';
+
+export interface WorkerOptions {
+  /** How long a job stays this worker's without a sign of life; after that another worker takes it over. */
+  lockMs: number;
+  /** Where this machine finds the batch's images, when not where the manifest says. */
+  root?: string;
+  log: (line: string) => void;
+}
+
+/**
+ * One worker: one job at a time in this process, the engine opened once and kept while the
+ * jobs use the same model and settings. A job whose worker dies (killed, its machine gone)
+ * keeps its lock only until lockMs passes; the stalled check of any other worker then puts it
+ * back in the queue, and its next run carries on from the part the first one wrote.
+ */
+export class QueueWorker {
+  private exporter: { key: string; exporter: MaskExporter } | undefined;
+  private readonly manifests = new Map<string, ImageManifest>();
+  private readonly digests = new Map<string, string>();
+  private readonly worker: Worker;
+
+  constructor(connection: Redis, private readonly options: WorkerOptions) {
+    this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
+      connection,
+      concurrency: 1,
+      lockDuration: options.lockMs,
+      stalledInterval: options.lockMs,
+      // A job may outlive several dead workers; each run resumes, so stalls cost little.
+      maxStalledCount: 10,
+      name: `${hostname()}:${process.pid}`,
+    });
+    this.worker.on('failed', (job, err) => options.log(`${job?.id ?? 'a job'} failed: ${err.message}`));
+    this.worker.on('error', (err) => options.log(`worker: ${err.message}`));
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    if (job.name === 'chunk') return this.chunk(job, chunkJobSchema.parse(job.data));
+    if (job.name === 'merge') {
+      const merge = mergeJobSchema.parse(job.data);
+      this.options.log(`${job.id}: merging ${merge.chunks} part(s) as ${merge.format} into ${merge.out}`);
+      const report = await runMerge([merge.parts], merge.format, merge.out);
+      return { annotated: report.annotated, failed: report.failures, summary: `${report.annotated} annotated image(s)${report.failures.length ? `, ${report.failures.length} failed and left out` : ''}` };
+    }
+    throw new UnrecoverableError(`unknown job kind "${job.name}"`);
+  }
+
+  private async chunk(job: Job, data: ChunkJob): Promise<ChunkResult> {
+    const startedAt = Date.now();
+    const digest = await this.cached(this.digests, data.model, () => modelDigest(data.model));
+    if (digest !== data.modelDigest) {
+      throw new UnrecoverableError(`the model at ${data.model} on ${hostname()} is not the one the batch was submitted with (sha256 ${digest.slice(0, 12)}, not ${data.modelDigest.slice(0, 12)})`);
+    }
+    const manifest = withRoot(await this.cached(this.manifests, data.manifest, () => readManifest(data.manifest)), this.options.root ?? data.root);
+    const settings = canonicalSettings(data.settings);
+    const exporter = await this.engine(data.model, settings);
+    const header: PartHeader = {
+      format: PART_FORMAT,
+      version: 1,
+      manifest: { digest: manifest.digest, images: manifest.ids.length },
+      range: data.range,
+      model: { name: exporter.modelName, digest },
+      settings,
+    };
+    const result = await exportRange(exporter, manifest, data.parts, header, {
+      onImage: (_id, done) => job.updateProgress(done),
+      onFailure: (line) => this.options.log(`${job.id}: ${line}`),
+    });
+    const images = data.range.end - data.range.start;
+    this.options.log(`${job.id}: images ${data.range.start}..${data.range.end - 1} done (${result.exported} exported, ${result.skipped} done before${result.failed ? `, ${result.failed} failed` : ''})`);
+    return chunkResultSchema.parse({ images, exported: result.exported, skipped: result.skipped, failed: result.failed, startedAt, finishedAt: Date.now() });
+  }
+
+  private async engine(model: string, settings: ChunkJob['settings']): Promise<MaskExporter> {
+    const key = JSON.stringify([model, settings]);
+    if (this.exporter?.key !== key) {
+      this.exporter?.exporter.dispose();
+      this.exporter = undefined;
+      this.exporter = { key, exporter: await MaskExporter.open(model, settings) };
+      this.options.log(`engine: ${this.exporter.exporter.modelName} on ${this.exporter.exporter.engine}`);
+    }
+    return this.exporter.exporter;
+  }
+
+  private async cached<T>(map: Map<string, T>, key: string, make: () => Promise<T>): Promise<T> {
+    let value = map.get(key);
+    if (value === undefined) {
+      value = await make();
+      map.set(key, value);
+    }
+    return value;
+  }
+
+  /** Finishes the job in hand, then stops taking jobs. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    this.exporter?.exporter.dispose();
+  }
+}
