@@ -10,7 +10,9 @@ import { registerManifest } from './commands/manifest.ts';
 import { registerMerge } from './commands/merge.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerPretrain } from './commands/pretrain.ts';
+import { registerQueue } from './commands/queue.ts';
 import { registerTrain } from './commands/train.ts';
+import { registerWorker } from './commands/worker.ts';
 
 /** Builds the `kizu` command; each subcommand lives in electron/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerExport(program);
   registerManifest(program);
   registerMerge(program);
+  registerQueue(program);
+  registerWorker(program);
   registerMakeDataset(program);
   registerServe(program);
   registerApp(program);
