@@ -6,26 +6,35 @@ import sharp from 'sharp';
 
 export const KIZU_BIN = fileURLToPath(new URL('../../../bin/kizu.js', import.meta.url));
 
+export interface KizuExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface KizuRun {
   child: ChildProcess;
-  /** Resolves when it exits: its code (null when killed) and what it wrote to stderr. */
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  /** Resolves when it exits: its code (null when killed) and what it wrote. */
+  done: Promise<KizuExit>;
 }
 
 /** `kizu ARGS` as a process of its own, as an array engine or a machine would start it. */
 export function startKizu(args: string[], env: Record<string, string> = {}): KizuRun {
-  const child = spawn(process.execPath, [KIZU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
+  const child = spawn(process.execPath, [KIZU_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (c: string) => (stdout += c));
   child.stderr!.on('data', (c: string) => (stderr += c));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+  const done = new Promise<KizuExit>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, done };
 }
 
-export async function runKizu(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+export async function runKizu(args: string[], env: Record<string, string> = {}): Promise<KizuExit> {
   return startKizu(args, env).done;
 }
 
