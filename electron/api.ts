@@ -148,13 +148,26 @@ export type ApiMethod = keyof typeof requestSchemas;
 export type ApiRequest<M extends ApiMethod> = z.input<(typeof requestSchemas)[M]>;
 export type ParsedRequest<M extends ApiMethod> = z.output<(typeof requestSchemas)[M]>;
 
+/** tfjs's backend: it computes the maps only where mapsEngine is tfjs (else just the CAM formulas). */
 export interface BackendSummary {
   name: 'node' | 'wasm' | 'cpu';
   version: string;
   threads: number;
   simd: boolean;
-  /** e.g. "wasm SIMD 4.22.0, 1 thread": what the status bar shows. */
+  /** e.g. "wasm SIMD 4.22.0, 1 thread". */
   label: string;
+}
+
+/** What runs the network's passes for maps and scores: what the status bar names. */
+export interface MapsEngineSummary {
+  name: 'onnxruntime' | 'tfjs';
+  /** onnxruntime-node's version, or the tfjs backend's. */
+  version: string;
+  threads: number;
+  /** e.g. "onnxruntime 1.30.0, 2 threads" or "tfjs wasm SIMD 4.22.0, 1 thread". */
+  label: string;
+  /** Why onnxruntime could not load, where tfjs computes for that reason. */
+  fallback?: string;
 }
 
 export interface ModelSummary {
@@ -169,6 +182,7 @@ export interface ModelSummary {
 
 export interface EngineInfo {
   backend: BackendSummary;
+  mapsEngine: MapsEngineSummary;
   model: ModelSummary | null;
   version: string;
 }

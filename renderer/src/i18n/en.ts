@@ -225,8 +225,13 @@ export const en = {
     switched: (name: string) => `Now using ${name}.`,
   },
   status: {
-    /** engine: "wasm", "wasm SIMD", "tfjs-node"... (simd / noSimd below are appended to "wasm"). */
+    /**
+     * What computes the maps and scores. engine: "onnxruntime", or where tfjs computes them
+     * "tfjs wasm SIMD", "tfjs-node"... (simd / noSimd below are appended to "wasm").
+     */
     backend: (engine: string, version: string, threads: number) => `Engine: ${engine} ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    /** The status bar's tooltip where onnxruntime could not load and tfjs computes instead. */
+    onnxSkipped: (why: string) => `onnxruntime was not used: ${why}`,
     simd: ' SIMD',
     noSimd: ' no SIMD',
     backendUnknown: 'Engine: connecting…',

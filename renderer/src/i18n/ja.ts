@@ -231,6 +231,7 @@ export const ja: Messages = {
   },
   status: {
     backend: (engine: string, version: string, threads: number) => `エンジン: ${engine} ${version}（${threads} スレッド）`,
+    onnxSkipped: (why: string) => `onnxruntime は使われていません: ${why}`,
     simd: ' SIMD',
     noSimd: '（SIMD なし）',
     backendUnknown: 'エンジン: 接続中…',
