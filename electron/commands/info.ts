@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { initBackend, type BackendInfo } from '../engine/backend.ts';
 import { isModelDir, readManifest } from '../engine/model-dir.ts';
 import type { Manifest } from '../engine/manifest.ts';
-import { chooseExplainEngine } from '../engine/onnx/onnx-evidence.ts';
+import { chooseMapsEngine, type MapsEngine } from '../engine/maps-engine.ts';
 import { chooseTrainingEngine } from '../engine/onnx/onnx-training.ts';
 import { defaultModelDir } from '../paths.ts';
 import { packageVersion } from '../version.ts';
@@ -11,9 +11,10 @@ export interface InfoReport {
   kizu: string;
   node: string;
   platform: string;
+  /** tfjs's backend: the CAM formulas, and the network's passes too where mapsEngine is tfjs. */
   backend: BackendInfo;
-  /** What runs the network's passes for maps and scores (the CAM formulas are tfjs's). */
-  explainEngine: Awaited<ReturnType<typeof chooseExplainEngine>>;
+  /** What runs the network's passes for maps and scores. */
+  mapsEngine: MapsEngine;
   /** What computes training's gradients (the optimiser is Kizu's own, on the flat buffers). */
   trainEngine: Awaited<ReturnType<typeof chooseTrainingEngine>>;
   tfjsCore: string;
@@ -38,7 +39,7 @@ export async function collectInfo(): Promise<InfoReport> {
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
     backend,
-    explainEngine: await chooseExplainEngine(),
+    mapsEngine: await chooseMapsEngine(backend),
     trainEngine: await chooseTrainingEngine(),
     tfjsCore: packageVersion('@tensorflow/tfjs-core'),
     defaultModel,
@@ -48,12 +49,12 @@ export async function collectInfo(): Promise<InfoReport> {
 export function formatInfo(r: InfoReport): string {
   const lines = [
     `kizu ${r.kizu} on Node ${r.node} (${r.platform})`,
-    `backend: ${r.backend.name} (tfjs ${r.backend.tfName} ${r.backend.version}, tfjs-core ${r.tfjsCore}), ${r.backend.threads} thread(s)${r.backend.name === 'wasm' ? `, SIMD ${r.backend.simd ? 'on' : 'off'}` : ''}`,
-    ...r.backend.fallbacks.map((f) => `  skipped ${f}`),
-    `maps and scores: ${r.explainEngine.label}`,
-    ...(r.explainEngine.fallback ? [`  skipped ${r.explainEngine.fallback}`] : []),
+    `maps and scores: ${r.mapsEngine.label}`,
+    ...(r.mapsEngine.fallback ? [`  skipped onnxruntime: ${r.mapsEngine.fallback}`] : []),
     `training: ${r.trainEngine.label}`,
     ...(r.trainEngine.fallback ? [`  skipped ${r.trainEngine.fallback}`] : []),
+    `tfjs backend (${r.mapsEngine.name === 'tfjs' ? "the network's passes and the CAM formulas" : "the CAM formulas on onnxruntime's activations"}): ${r.backend.name} (tfjs ${r.backend.tfName} ${r.backend.version}, tfjs-core ${r.tfjsCore}), ${r.backend.threads} thread(s)${r.backend.name === 'wasm' ? `, SIMD ${r.backend.simd ? 'on' : 'off'}` : ''}`,
+    ...r.backend.fallbacks.map((f) => `  skipped ${f}`),
   ];
   if ('manifest' in r.defaultModel) {
     const m = r.defaultModel.manifest;

@@ -150,7 +150,7 @@ export function createKizuService(opts: ServiceOptions): KizuService {
   const handlers: KizuHandlers = {
     async engineInfo(): Promise<EngineInfo> {
       const status = await opts.engine.call('status', {});
-      return { backend: status.backend, model: status.model, version: opts.appVersion };
+      return { backend: status.backend, mapsEngine: status.mapsEngine, model: status.model, version: opts.appVersion };
     },
 
     openFolder: async ({ path }) => open(await scanImageFolder(absolute(path, 'path'))),

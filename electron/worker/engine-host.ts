@@ -3,6 +3,7 @@ import { readImage } from '../data/image-io.ts';
 import { describeBackend, initBackend, type BackendInfo } from '../engine/backend.ts';
 import { Explainer, type ExplainEngineInfo, type Explanation } from '../engine/explain.ts';
 import type { Manifest } from '../engine/manifest.ts';
+import { chooseMapsEngine, type MapsEngine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS } from '../engine/resnet-spec.ts';
 import { ExplainCache, type CachedExplanation } from './explain-cache.ts';
@@ -54,6 +55,7 @@ function toWireMaps(result: Explanation, method: CamMethodName): Record<MapLayer
  */
 export class EngineHost {
   private backend: BackendInfo | null = null;
+  private mapsEngine: MapsEngine | null = null;
   private model: ActiveModel | null = null;
   private modelError: string | null = null;
   private generation = 0;
@@ -66,6 +68,7 @@ export class EngineHost {
 
   async init(modelPath: string | null): Promise<EngineStatus> {
     this.backend = await initBackend();
+    this.mapsEngine = await chooseMapsEngine(this.backend);
     if (modelPath === null) {
       this.modelError = 'no model: none was given (--model or KIZU_MODEL) and the default model is not installed';
     } else {
@@ -79,14 +82,18 @@ export class EngineHost {
   }
 
   status(): EngineStatus {
-    if (!this.backend) throw new Error('the engine has not started');
-    return { backend: backendSummary(this.backend), model: this.model?.summary ?? null, modelError: this.model ? null : this.modelError };
+    if (!this.backend || !this.mapsEngine) throw new Error('the engine has not started');
+    return {
+      backend: backendSummary(this.backend), mapsEngine: this.mapsEngine,
+      model: this.model?.summary ?? null, modelError: this.model ? null : this.modelError,
+    };
   }
 
   /** Swaps the model; the old one keeps serving until the new one has loaded. */
   loadModel(path: string): Promise<ModelSummary> {
     return this.gate.run('interactive', async () => {
       this.backend ??= await initBackend();
+      this.mapsEngine ??= await chooseMapsEngine(this.backend);
       const loaded = await loadModel(path);
       const explainer = Explainer.fromModel(loaded);
       loaded.net.dispose();

@@ -1,11 +1,12 @@
 import type {
-  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MaskParams, ModelSummary, TrainingParams,
+  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MapsEngineSummary, MaskParams, ModelSummary, TrainingParams,
 } from '../api.ts';
 
 /** The messages between the service (main thread) and the engine worker. */
 
 export interface EngineStatus {
   backend: BackendSummary;
+  mapsEngine: MapsEngineSummary;
   model: ModelSummary | null;
   /** Why there is no model, in words the status bar can show. */
   modelError: string | null;

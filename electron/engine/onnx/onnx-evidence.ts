@@ -19,7 +19,12 @@ const SESSIONS_KEPT = 2;
 export async function chooseExplainEngine(
   requested = parseExplainEngine(process.env.KIZU_EXPLAIN_ENGINE),
 ): Promise<{ name: ExplainEngineName; label: string; fallback?: string }> {
-  return onnxRuntimeOrTfjs('KIZU_EXPLAIN_ENGINE', requested, `, ${availableParallelism()} threads`);
+  return onnxRuntimeOrTfjs('KIZU_EXPLAIN_ENGINE', requested, `, ${explainThreads()} threads`);
+}
+
+/** The intra-op threads an explain session runs on: every core, as one inference runs at a time. */
+export function explainThreads(): number {
+  return availableParallelism();
 }
 
 function tensorData(t: tf.Tensor, dims: number[], perm?: number[]): FloatTensor {
@@ -67,7 +72,7 @@ export class OnnxEvidence implements EvidenceSource {
     private readonly threads: number,
   ) {}
 
-  static async create(net: FoldedResNet, threads = availableParallelism()): Promise<OnnxEvidence> {
+  static async create(net: FoldedResNet, threads = explainThreads()): Promise<OnnxEvidence> {
     return new OnnxEvidence(await loadOnnxRuntime(), onnxWeights(net), threads);
   }
 

@@ -9,6 +9,7 @@ import { renderSample } from '../../../electron/data/synth/render-sample.ts';
 import { ApiError } from '../../../electron/service/api-error.ts';
 import { createKizuService, type EnginePort, type KizuService } from '../../../electron/service/kizu-service.ts';
 import { ENGINE_WORKER_SOURCE, EngineClient } from '../../../electron/worker/engine-client.ts';
+import { onnxRuntimeInstalled } from '../helpers/backends.ts';
 import { callThrough, jobEnd as jobEndOf } from '../helpers/service-calls.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
@@ -76,10 +77,14 @@ afterAll(async () => {
 });
 
 describe('the service, with the engine in its worker', () => {
-  it('reports the backend and the model it started on', async () => {
+  it('reports the backend, the engine that computes the maps, and the model it started on', async () => {
     const info = await call('engineInfo', {});
     expect(info.version).toBe('test');
     expect(info.backend.label).toMatch(/^(wasm|cpu|tfjs-node)/);
+    const onnx = process.env.KIZU_EXPLAIN_ENGINE !== 'tfjs' && (await onnxRuntimeInstalled());
+    expect(info.mapsEngine).toMatchObject(onnx
+      ? { name: 'onnxruntime', label: expect.stringMatching(/^onnxruntime \d+\.\d+\.\d+, \d+ threads?$/) }
+      : { name: 'tfjs', label: expect.stringMatching(/^tfjs/) });
     expect(info.model).toMatchObject({ name: 'weights', classes: ['class0', 'class1', 'class2'], inputSize: '224x224' });
   });
 

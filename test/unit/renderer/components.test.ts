@@ -238,6 +238,20 @@ describe('model section', () => {
 });
 
 describe('status bar', () => {
+  it('names onnxruntime, with its threads, where it computes the maps, and the tfjs backend only where tfjs does', async () => {
+    await useModelStore().refreshEngine();
+    const wrapper = mount(StatusBar);
+    await settle();
+    const engine = wrapper.get('[data-testid="status-backend"]');
+    expect(engine.text()).toBe('Engine: onnxruntime 1.30.0, 2 threads');
+    expect(engine.attributes('title')).toBeUndefined();
+    fake.mapsEngine = { name: 'tfjs', version: '4.22.0', threads: 1, label: 'tfjs wasm SIMD 4.22.0, 1 thread', fallback: "Cannot find package 'onnxruntime-node'" };
+    await useModelStore().refreshEngine();
+    await nextTick();
+    expect(engine.text()).toBe('Engine: tfjs wasm SIMD 4.22.0, 1 thread');
+    expect(engine.attributes('title')).toBe("onnxruntime was not used: Cannot find package 'onnxruntime-node'");
+  });
+
   it('shows the progress of a re-scoring', async () => {
     const wrapper = mount(StatusBar);
     useJobsStore().receive({ jobId: 'score-1', kind: 'score', state: 'running', done: 3, total: 12, etaSeconds: 9, message: '' });

@@ -10,6 +10,7 @@ import {
   type KizuApi,
   type LabelCounts,
   type MapLayer,
+  type MapsEngineSummary,
   type ModelQuality,
   type ReviewRecord,
 } from '../../../electron/api.ts';
@@ -41,6 +42,8 @@ export class FakeApi implements KizuApi {
   entries: ImageEntry[];
   failExplain = new Set<string>();
   hasModel = true;
+  /** What the status bar should name as computing the maps. */
+  mapsEngine: MapsEngineSummary = { name: 'onnxruntime', version: '1.30.0', threads: 2, label: 'onnxruntime 1.30.0, 2 threads' };
   /** The model the engine runs, which is also the project's. */
   modelPath = '/models/fake-model';
   previousModels: string[] = [];
@@ -90,6 +93,7 @@ export class FakeApi implements KizuApi {
     this.log('engineInfo', r);
     return {
       backend: { name: 'wasm', version: '4.22.0', threads: 1, simd: true, label: 'wasm SIMD 4.22.0, 1 thread' },
+      mapsEngine: this.mapsEngine,
       model: !this.hasModel ? null : this.summaryOf(this.modelPath),
       version: '0.1.0',
     };
