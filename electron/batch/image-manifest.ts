@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../annotate/formats/common.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
@@ -60,6 +60,7 @@ export function formatManifest(manifest: ImageManifest): string {
 }
 
 export async function writeManifest(path: string, manifest: ImageManifest): Promise<void> {
+  await mkdir(dirname(resolve(path)), { recursive: true });
   await writeFileAtomic(path, formatManifest(manifest));
 }
 

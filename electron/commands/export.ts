@@ -54,7 +54,7 @@ export interface MaskCliOptions {
 interface ExportCliOptions extends MaskCliOptions {
   images?: string;
   manifest?: string;
-  shard?: Shard;
+  shard?: string;
   format?: ExportFormat;
   out: string;
 }
@@ -87,7 +87,7 @@ async function imageList(opts: ExportCliOptions): Promise<ImageManifest> {
  * reported and the rest go on; the exit code says whether any failed.
  */
 export async function runExport(opts: ExportCliOptions): Promise<{ exported: number; failed: number; files: string[] }> {
-  if (opts.shard) return runShard(opts, opts.shard);
+  if (opts.shard !== undefined) return runShard(opts, parseShard(opts.shard));
   if (!opts.format) throw new Error('kizu export: --format is needed (only --shard writes format-free parts, which kizu merge formats)');
   const manifest = await imageList(opts);
   if (manifest.ids.length === 0) throw new Error(`${opts.images ?? opts.manifest}: no images (PNG, JPEG, BMP, TIFF) found`);
@@ -176,7 +176,7 @@ export function registerExport(program: Command): void {
     .description('explain images and export their defect masks as annotations')
     .option('--images <dir>', 'a folder of images (subfolders included) or a dataset folder; with --manifest, where this machine finds its images')
     .option('--manifest <file>', 'the image list made by kizu manifest (instead of scanning --images now)')
-    .option('--shard <I/N|auto>', "export only the I-th (0-based) of N slices of --manifest into a part under --out, for kizu merge; auto: from the array engine's variables", (v: string) => parseShard(v))
+    .option('--shard <I/N|auto>', "export only the I-th (0-based) of N slices of --manifest into a part under --out, for kizu merge; auto: from the array engine's variables")
     .option('--format <name>', `one of ${EXPORT_FORMATS.join(', ')} (not with --shard)`, choice('--format', EXPORT_FORMATS))
     .requiredOption('--out <dir>', 'output folder (with --shard: the parts folder)');
   addMaskOptions(command)
