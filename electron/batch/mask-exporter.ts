@@ -1,8 +1,9 @@
 import { maskFromMap } from '../annotate/cleanup.ts';
 import { readImage } from '../data/image-io.ts';
 import { packExportItem, type PackedExportItem } from '../data/packed-export-items.ts';
-import { describeBackend, initBackend } from '../engine/backend.ts';
+import { initBackend } from '../engine/backend.ts';
 import { Explainer } from '../engine/explain.ts';
+import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
 import type { ExportSettings } from './export-settings.ts';
@@ -30,7 +31,7 @@ export class MaskExporter {
     const model = await loadModel(modelPath);
     const explainer = Explainer.fromModel(model);
     model.net.dispose();
-    return new MaskExporter(explainer, settings, model.manifest.defectClass, model.manifest.name, describeBackend(backend));
+    return new MaskExporter(explainer, settings, model.manifest.defectClass, model.manifest.name, await mapsEngineLine(explainer, backend));
   }
 
   async exportImage(path: string, fileName: string): Promise<ImageOutcome> {
