@@ -28,7 +28,7 @@ export async function noiseImages(dir: string, count: number, size: number): Pro
 /** The shard configuration benchmarks train with: the app's augmentation, no dense pretext, one engine thread per worker. */
 export function benchShardConfig(spec: ResNetSpec, paths: string[], inputSize: number, engine: TrainingEngineName): ShardConfig {
   return {
-    config: spec.config, paths, labels: paths.map((_, i) => i % 2), inputSize, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null,
+    config: spec.config, paths, labels: paths.map((_, i) => i % 2), canvas: { height: inputSize, width: inputSize }, mean: [0.5], std: [0.25], augment: DEFAULT_AUGMENT, defectClass: 1, dense: null,
     engine: { name: engine, threads: 1 },
   };
 }

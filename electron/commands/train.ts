@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { DEFAULT_TRAINING_MINUTES } from '../api.ts';
-import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../engine/train/train.ts';
+import { DEFAULT_TRAIN_OPTIONS, PLAIN_BASELINE, train, type TrainOptions } from '../engine/train/train.ts';
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './cli-options.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
 /** What commander hands over: the options minus those set only through the API. */
-type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number };
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -24,7 +24,7 @@ export function registerTrain(program: Command): void {
     .option('--momentum <x>', 'SGD momentum', nonNegativeNumber('--momentum'), d.momentum)
     .option('--weight-decay <x>', 'L2 on conv and fc weights', nonNegativeNumber('--weight-decay'), d.weightDecay)
     .option('--warmup-epochs <n>', 'linear warm-up length', nonNegativeInt('--warmup-epochs'), d.warmupEpochs)
-    .option('--input-size <n>', 'square input size', positiveInt('--input-size'), d.inputSize)
+    .option('--input-size <n>', 'input side: images train at about N x N pixels, shaped like the set\'s median image (a square set at N x N)', positiveInt('--input-size'), d.inputSize)
     .option('--width <n>', 'stem width (64 = torchvision ResNet50; smaller = narrower, same topology); default: that of --init, else 16', positiveInt('--width'))
     .option('--init <weights>', 'start from a ResNet50 .safetensors (torchvision/timm names) or a Kizu model dir')
     .option('--resume', 'continue from the checkpoint in --out')
@@ -41,11 +41,13 @@ export function registerTrain(program: Command): void {
     .option('--clip-norm <x>', 'largest gradient norm a step applies (0 = no limit)', nonNegativeNumber('--clip-norm'), d.clipNorm)
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
+    .option('--plain', 'the baseline: the same network, head and schedule on the image labels alone, with no synthetic defect (no pretext, no pastes, no dense loss); overrides those three options')
     .action(async (opts: TrainCliOptions, command: Command) => {
-      const { pooling, topkFraction, ...rest } = opts;
+      const { pooling, topkFraction, plain, ...rest } = opts;
       await runTrainCli('train', {
         ...DEFAULT_TRAIN_OPTIONS, ...rest, minutes: budgetMinutes(opts.minutes, command), resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
+        ...(plain ? PLAIN_BASELINE : {}),
       });
     });
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readImage } from '../../data/image-io.ts';
 import { resizeForNetwork } from '../preprocess.ts';
+import type { Canvas } from './canvas.ts';
 
 /**
  * Training images decoded and resized once, kept as 16-bit levels: a 224 px grey image costs
@@ -11,7 +12,7 @@ export class TrainingImageCache {
 
   constructor(
     private readonly paths: readonly string[],
-    readonly size: number,
+    readonly canvas: Canvas,
     readonly channels: 1 | 3,
   ) {}
 
@@ -21,7 +22,7 @@ export class TrainingImageCache {
       const path = this.paths[index];
       if (path === undefined) throw new Error(`no training image #${index}`);
       const image = await readImage(path);
-      const resized = resizeForNetwork(image, this.channels, this.size, this.size);
+      const resized = resizeForNetwork(image, this.channels, this.canvas.height, this.canvas.width);
       const data = (await resized.data()) as Float32Array;
       resized.dispose();
       levels = new Uint16Array(data.length);
@@ -34,9 +35,9 @@ export class TrainingImageCache {
   }
 }
 
-/** Stacks HWC images into a normalised [n, size, size, C] batch. */
-export function batchTensor(images: Float32Array[], size: number, channels: number, mean: number[], std: number[]): tf.Tensor4D {
-  const flat = new Float32Array(images.length * size * size * channels);
+/** Stacks HWC images into a normalised [n, height, width, C] batch. */
+export function batchTensor(images: Float32Array[], canvas: Canvas, channels: number, mean: number[], std: number[]): tf.Tensor4D {
+  const flat = new Float32Array(images.length * canvas.height * canvas.width * channels);
   images.forEach((img, i) => flat.set(img, i * img.length));
-  return tf.tidy(() => tf.div(tf.sub(tf.tensor4d(flat, [images.length, size, size, channels]), tf.tensor1d(mean)), tf.tensor1d(std)) as tf.Tensor4D);
+  return tf.tidy(() => tf.div(tf.sub(tf.tensor4d(flat, [images.length, canvas.height, canvas.width, channels]), tf.tensor1d(mean)), tf.tensor1d(std)) as tf.Tensor4D);
 }

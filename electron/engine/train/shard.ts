@@ -9,8 +9,9 @@ import { OnnxGradients } from '../onnx/onnx-training.ts';
 import { OnnxEvidence } from '../onnx/onnx-evidence.ts';
 import { TfjsEvidence } from '../cam/evidence.ts';
 import type { EvidenceSource } from '../cam/evidence-source.ts';
-import { maskOnGrid, pasteDefect } from './synthetic-defects.ts';
-import { hashSeed, Rng } from '../../data/synth/rng.ts';
+import { maskOnGrid } from './synthetic-defects.ts';
+import { cropWindow, pasteOnCanvas, type Canvas } from './canvas.ts';
+import { hashSeed } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
 import { netFromFlat, ParamLayout } from './param-layout.ts';
 
@@ -19,7 +20,8 @@ export interface ShardConfig {
   paths: string[];
   /** Class index per path. */
   labels: number[];
-  inputSize: number;
+  /** Every training image is resized to this (a shape like the set's images: canvas.ts). */
+  canvas: Canvas;
   mean: number[];
   std: number[];
   augment: AugmentOptions;
@@ -36,24 +38,11 @@ export interface MicroBatchPlan {
   seeds: number[];
   /** Per image: draw a synthetic defect onto it (it then counts as defective). */
   pastes?: boolean[];
-  /** Train on a random crop of this side at the input resolution instead of the whole image. */
+  /** Train on a random square crop of this side at the input resolution instead of the whole image. */
   crop?: number;
 }
 
-/** A side x side window of a square HWC image, placed by `seed`. */
-export function cropSquare(pixels: Float32Array, size: number, channels: number, side: number, seed: number): Float32Array {
-  if (side >= size) return pixels;
-  const rng = new Rng(seed);
-  const x0 = rng.int(0, size - side);
-  const y0 = rng.int(0, size - side);
-  const out = new Float32Array(side * side * channels);
-  for (let y = 0; y < side; y++) {
-    out.set(pixels.subarray(((y0 + y) * size + x0) * channels, ((y0 + y) * size + x0 + side) * channels), y * side * channels);
-  }
-  return out;
-}
-
-/** Side of layer4's grid for a square input: five stride-2 steps, each rounding up. */
+/** Cells of layer4's grid along one side of the input: five stride-2 steps, each rounding up. */
 export function layer4Cells(inputSize: number): number {
   let side = inputSize;
   for (let i = 0; i < 5; i++) side = Math.ceil(side / 2);
@@ -82,12 +71,12 @@ export class TrainingShard {
 
   constructor(private readonly cfg: ShardConfig) {
     this.layout = new ParamLayout(resnetSpec(cfg.config));
-    this.images = new TrainingImageCache(cfg.paths, cfg.inputSize, cfg.config.inChannels);
+    this.images = new TrainingImageCache(cfg.paths, cfg.canvas, cfg.config.inChannels);
   }
 
   private async batch(indices: number[]): Promise<tf.Tensor4D> {
     const pixels = await Promise.all(indices.map((i) => this.images.pixels(i)));
-    return batchTensor(pixels, this.cfg.inputSize, this.cfg.config.inChannels, this.cfg.mean, this.cfg.std);
+    return batchTensor(pixels, this.cfg.canvas, this.cfg.config.inChannels, this.cfg.mean, this.cfg.std);
   }
 
   /**
@@ -96,31 +85,33 @@ export class TrainingShard {
    */
   private async trainingBatch(mb: MicroBatchPlan): Promise<{ x: tf.Tensor4D; labels: Int32Array; dense?: DenseTargets }> {
     const { mean, std, defectClass } = this.cfg;
-    const size = Math.min(mb.crop ?? this.cfg.inputSize, this.cfg.inputSize);
+    const whole = this.cfg.canvas;
+    const side = mb.crop === undefined ? undefined : Math.min(mb.crop, whole.height, whole.width);
+    const shape: Canvas = side === undefined ? whole : { height: side, width: side };
     const channels = this.cfg.config.inChannels;
-    const cells = layer4Cells(size);
+    const rows = layer4Cells(shape.height), cols = layer4Cells(shape.width);
     const images: Float32Array[] = [];
     const labels = new Int32Array(mb.indices.length);
-    const targets = new Float32Array(mb.indices.length * cells * cells);
+    const targets = new Float32Array(mb.indices.length * rows * cols);
     const weights = new Float32Array(mb.indices.length);
     for (let k = 0; k < mb.indices.length; k++) {
       const index = mb.indices[k];
-      const whole = await this.images.pixels(index);
-      const window = cropSquare(whole, this.cfg.inputSize, channels, size, hashSeed(mb.seeds[k], 'crop'));
-      let pixels = augment(window, size, channels, mb.seeds[k], this.cfg.augment);
+      const image = await this.images.pixels(index);
+      const window = side === undefined ? image : cropWindow(image, whole, channels, side, hashSeed(mb.seeds[k], 'crop'));
+      let pixels = augment(window, shape.height, shape.width, channels, mb.seeds[k], this.cfg.augment);
       labels[k] = this.cfg.labels[index];
       if (mb.pastes?.[k]) {
-        const pasted = pasteDefect(pixels, size, channels, hashSeed(mb.seeds[k], 'paste'));
+        const pasted = pasteOnCanvas(pixels, shape, channels, hashSeed(mb.seeds[k], 'paste'));
         pixels = pasted.pixels;
         labels[k] = defectClass;
-        targets.set(maskOnGrid(pasted.mask, size, cells), k * cells * cells);
+        targets.set(maskOnGrid(pasted.mask, shape.height, shape.width, rows, cols), k * rows * cols);
         weights[k] = 1;
       } else if (labels[k] !== defectClass) {
         weights[k] = 1;
       }
       images.push(pixels);
     }
-    const x = batchTensor(images, size, channels, mean, std);
+    const x = batchTensor(images, shape, channels, mean, std);
     return { x, labels, dense: this.cfg.dense ? { ...this.cfg.dense, targets, weights } : undefined };
   }
 

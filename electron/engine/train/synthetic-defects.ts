@@ -116,15 +116,15 @@ export function pasteDefect(pixels: Float32Array, size: number, channels: number
 }
 
 /**
- * The mask on a grid of cells (e.g. layer4's, one cell per 32 px): 1 where any defect pixel
- * falls in the cell, row-major cells x cells.
+ * A height x width mask on a grid of cells (e.g. layer4's, one cell per 32 px): 1 where any
+ * defect pixel falls in the cell, row-major rows x cols.
  */
-export function maskOnGrid(mask: Uint8Array, size: number, cells: number): Float32Array {
-  const out = new Float32Array(cells * cells);
-  for (let y = 0; y < size; y++) {
-    const cy = Math.min(cells - 1, Math.floor((y * cells) / size));
-    for (let x = 0; x < size; x++) {
-      if (mask[y * size + x]) out[cy * cells + Math.min(cells - 1, Math.floor((x * cells) / size))] = 1;
+export function maskOnGrid(mask: Uint8Array, height: number, width: number, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let y = 0; y < height; y++) {
+    const cy = Math.min(rows - 1, Math.floor((y * rows) / height));
+    for (let x = 0; x < width; x++) {
+      if (mask[y * width + x]) out[cy * cols + Math.min(cols - 1, Math.floor((x * cols) / width))] = 1;
     }
   }
   return out;

@@ -11,9 +11,11 @@ import { chooseTrainingEngine } from '../onnx/onnx-training.ts';
 import { initialiseResNet } from '../init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../manifest.ts';
 import { saveModelDir } from '../model-dir.ts';
+import { fitMapScale } from '../fit-map-scale.ts';
 import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
+import { trainingCanvas } from './canvas.ts';
 import { loadCheckpoint, newCheckpointState, saveCheckpoint } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
@@ -41,6 +43,10 @@ export interface TrainOptions {
   momentum: number;
   weightDecay: number;
   warmupEpochs: number;
+  /**
+   * The training canvas's size: about inputSize x inputSize pixels, shaped like the training
+   * images' median aspect (canvas.ts), so square sets train on inputSize x inputSize.
+   */
   inputSize: number;
   /**
    * Stem width: 64 is torchvision's ResNet50; smaller keeps the same topology, narrower. When
@@ -115,6 +121,12 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   denseWeight: 1,
   clipNorm: 0,
 };
+
+/**
+ * The baseline every recipe figure stands beside (`kizu train --plain`): the same network, head,
+ * input and schedule, on the image labels alone, so the difference is what synthetic defects add.
+ */
+export const PLAIN_BASELINE = { pretextFraction: 0, pasteRate: 0, denseWeight: 0 } as const satisfies Partial<TrainOptions>;
 
 /**
  * From scratch on a 2-core CPU, a quarter-width network gets about 16x the steps of a full one
@@ -295,7 +307,8 @@ export async function train(
   const labelled: LabelledIndex[] = usable.map((item, index) => ({ index, isDefect: item.isDefect }));
   const { train: trainIdx, val: valIdx } = splitTrainVal(labelled, o.valFraction, o.seed);
   const trainSet = trainIdx.map((i) => labelled[i]);
-  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, ${trainedOn}` });
+  const canvas = trainingCanvas(await Promise.all(paths.map((p) => probeImage(p))), o.inputSize);
+  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);
   const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling });
@@ -325,7 +338,7 @@ export async function train(
   }
 
   const shardConfig: ShardConfig = {
-    config: spec.config, paths, labels: usable.map((i) => (i.isDefect ? DEFECT_CLASS : 0)), inputSize: o.inputSize,
+    config: spec.config, paths, labels: usable.map((i) => (i.isDefect ? DEFECT_CLASS : 0)), canvas,
     mean, std, augment: o.augment, defectClass: DEFECT_CLASS,
     dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
     engine: { name: engine.name, threads: engineThreads },
@@ -427,7 +440,8 @@ export async function train(
       phaseClock.stepDone(inPretext ? 'pretext' : 'finetune', step + 1);
       const probe = phaseClock.pace(inPretext ? 'pretext' : 'finetune', step + 1);
       if (budget === 'probe-pretext' && inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
-        const finetunePace = probe.seconds * (o.inputSize / Math.min(o.pretextCrop, o.inputSize)) ** 2;
+        const crop = Math.min(o.pretextCrop, canvas.height, canvas.width);
+        const finetunePace = (probe.seconds * canvas.height * canvas.width) / crop ** 2;
         const left = secondsLeft() / BUDGET_MARGIN;
         pretextSteps = step + 1 + Math.floor((pretextFraction * left) / probe.seconds);
         totalSteps = o.pretextOnly ? pretextSteps : pretextSteps + Math.max(1, Math.floor(((1 - pretextFraction) * left) / finetunePace));
@@ -456,12 +470,12 @@ export async function train(
   const manifest: Manifest = {
     format: 'kizu-model',
     schemaVersion: MANIFEST_SCHEMA_VERSION,
-    name: `kizu-resnet50${o.width === 64 ? '' : `-w${o.width}`}-${o.inputSize}`,
+    name: `kizu-resnet50${o.width === 64 ? '' : `-w${o.width}`}-${canvas.height === canvas.width ? canvas.width : `${canvas.width}x${canvas.height}`}`,
     architecture: { name: 'resnet50', width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling },
     classes: CLASSES,
     defectClass: DEFECT_CLASS,
     inputChannels: channels,
-    inputSize: { policy: 'fixed', height: o.inputSize, width: o.inputSize },
+    inputSize: { policy: 'fixed', height: canvas.height, width: canvas.width },
     normalization: { mean, std },
     weights: { file: 'weights.safetensors', dtype: o.width >= 32 ? 'float16' : 'float32' },
     provenance: {
@@ -482,6 +496,10 @@ export async function train(
     await saveModelDir(o.out, manifest, net);
   } finally {
     net.dispose();
+  }
+  // The maps' one scale and default thresholds come from the validation split, as evaluate fits them.
+  if (!cancelled && !o.pretextOnly) {
+    await fitMapScale(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `map scale: ${done} of ${total} validation images` }));
   }
   report({ phase: cancelled ? 'cancelled' : 'done', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: 0, message: cancelled ? 'cancelled; a checkpoint was kept' : 'done', validation: validation ?? undefined });
   return { modelDir: o.out, cancelled, steps: step, validation, seconds: (Date.now() - started) / 1000 };

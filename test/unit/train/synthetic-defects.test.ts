@@ -54,7 +54,11 @@ describe('synthetic defects for the pretext', () => {
   it('map onto the layer4 grid: a cell is defective when any of its pixels is', () => {
     const mask = new Uint8Array(64 * 64);
     mask[5 * 64 + 40] = 1;
-    const grid = maskOnGrid(mask, 64, 2);
+    const grid = maskOnGrid(mask, 64, 64, 2, 2);
     expect(Array.from(grid)).toEqual([0, 1, 0, 0]);
+    // 64 rows x 128 columns on 2 x 4 cells: (row 5, column 100) is in row 0, column 3.
+    const wide = new Uint8Array(64 * 128);
+    wide[5 * 128 + 100] = 1;
+    expect(Array.from(maskOnGrid(wide, 64, 128, 2, 4))).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
   });
 });
