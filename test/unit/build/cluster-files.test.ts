@@ -69,6 +69,30 @@ describe('build/cluster', () => {
     for (const [name, bytes] of want) expect(got.get(name)!.equals(bytes), name).toBe(true);
   });
 
+  it('runs as a Slurm array with the merge after it, where a Slurm controller answers here', async (ctx) => {
+    const sinfo = spawnSync('sinfo', ['--noheader', '--responding', '--states=idle,mix'], { encoding: 'utf8', timeout: 5000 });
+    if (sinfo.status !== 0 || sinfo.stdout.trim() === '') {
+      ctx.skip('no responding Slurm node here (a single-node slurmctld + slurmd + munge runs it)');
+      return;
+    }
+    const shared = join(dir, 'slurm');
+    const images = join(dir, 'images');
+    const model = join(FIXTURE_DIR, 'weights.safetensors');
+    expect((await runKizu(['manifest', '--images', images, '--out', join(shared, 'list.jsonl')])).code).toBe(0);
+    const env = { ...process.env, KIZU: `${process.execPath} ${KIZU_BIN}`, KIZU_DIR: shared, KIZU_MODEL: model, KIZU_EXPORT_OPTIONS: '--all --threshold max:0.5 --min-area 4' };
+    const array = spawnSync('sbatch', ['--parsable', '--array=0-2', '--cpus-per-task=1', '--mem=1G', `--output=${join(shared, 'task-%a.log')}`, join(CLUSTER, 'kizu-export.sbatch')], { env, encoding: 'utf8' });
+    expect(array.status, array.stderr).toBe(0);
+    const merged = join(shared, 'export');
+    const merge = spawnSync('sbatch', ['--parsable', `--dependency=afterok:${array.stdout.trim()}`, '--mem=1G', `--output=${join(shared, 'merge.log')}`, '--wrap', `${process.execPath} ${KIZU_BIN} merge ${join(shared, 'parts')} --format labelme --out ${merged}`], { env, encoding: 'utf8' });
+    expect(merge.status, merge.stderr).toBe(0);
+    const id = merge.stdout.trim();
+    const until = Date.now() + 100_000;
+    while (spawnSync('squeue', ['--noheader', '--jobs', id], { encoding: 'utf8' }).stdout.trim() !== '' && Date.now() < until) await new Promise((r) => setTimeout(r, 1000));
+    const [want, got] = [filesUnder(join(dir, 'single')), filesUnder(merged)];
+    expect([...got.keys()]).toEqual([...want.keys()]);
+    for (const [name, bytes] of want) expect(got.get(name)!.equals(bytes), name).toBe(true);
+  });
+
   it('holds a worker service unit systemd accepts, whose command kizu knows', () => {
     const unit = read('kizu-worker.service');
     const exec = /^ExecStart=(\S+) (\S+) (.*)$/m.exec(unit)!;
