@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { COLORMAPS, type ColormapName } from '../annotate/colormap.ts';
+import { imagePath, readManifest } from '../batch/image-manifest.ts';
+import { parseShard, shardRange } from '../batch/shard.ts';
 import { readImage, writePng } from '../data/image-io.ts';
 import { encodeNpyFloat32 } from '../data/npy.ts';
 import { initBackend } from '../engine/backend.ts';
@@ -81,11 +83,27 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
   return { failed };
 }
 
+/** The files given, or a manifest's images; with a shard, its slice of them. */
+async function imagesToExplain(files: string[], manifestPath: string | undefined, shard: string | undefined): Promise<string[]> {
+  if (manifestPath && files.length > 0) throw new Error('kizu explain: give image files or --manifest, not both');
+  let images = files;
+  if (manifestPath) {
+    const manifest = await readManifest(manifestPath);
+    images = manifest.ids.map((_, i) => imagePath(manifest, i));
+  }
+  if (images.length === 0) throw new Error('kizu explain: no images: give image files or --manifest FILE');
+  if (shard === undefined) return images;
+  const { start, end } = shardRange(parseShard(shard), images.length);
+  return images.slice(start, end);
+}
+
 export function registerExplain(program: Command): void {
   program
     .command('explain')
     .description('compute CAM maps for images and write heatmaps, overlays and (with --raw) .npy maps')
-    .argument('<images...>', 'image files (PNG, JPEG, BMP, TIFF)')
+    .argument('[images...]', 'image files (PNG, JPEG, BMP, TIFF)')
+    .option('--manifest <file>', 'the images of a list made by kizu manifest, instead of files')
+    .option('--shard <I/N|auto>', "only the I-th (0-based) of N slices of the images; auto: from the array engine's variables")
     .requiredOption('--out <dir>', 'output folder')
     .option('--model <path>', 'Kizu model directory or a ResNet50 .safetensors', defaultModelDir())
     .option('--num-classes <n>', 'classes of a bare .safetensors head', positiveInt('--num-classes'))
@@ -98,8 +116,9 @@ export function registerExplain(program: Command): void {
     .option('--raw', 'also write the normalised float32 map as .npy [H, W]')
     .option('--colormap <name>', `heatmap colours: ${COLORMAPS.join(', ')}`, 'turbo')
     .option('--opacity <x>', 'overlay opacity 0..1', Number.parseFloat, 0.45)
-    .action(async (images: string[], opts: ExplainCliOptions) => {
+    .action(async (files: string[], opts: ExplainCliOptions & { manifest?: string; shard?: string }) => {
       if (!COLORMAPS.includes(opts.colormap)) throw new Error(`--colormap must be one of ${COLORMAPS.join(', ')}`);
+      const images = await imagesToExplain(files, opts.manifest, opts.shard);
       const { failed } = await runExplain(images, opts);
       process.exitCode = failed ? 1 : 0;
     });

@@ -128,6 +128,24 @@ describe('four shards on array engines merge into the single export, byte for by
     }
   });
 
+  it('kizu explain takes the same slices of the manifest', async () => {
+    const out = join(dir, 'explained');
+    const env = { ...process.env };
+    process.env.BATCH_TASK_INDEX = '1';
+    process.env.BATCH_TASK_COUNT = '4';
+    quiet();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['node', 'kizu', 'explain', '--manifest', list, '--shard', 'auto', '--out', out, '--model', model, '--layer', 'fused'])).toBe(0);
+    } finally {
+      process.env = env;
+      vi.restoreAllMocks();
+    }
+    const ids = parseManifest(readFileSync(list, 'utf8'), list).ids.slice(6, 12);
+    const stems = ids.map((id) => id.split('/').at(-1)!.replace(/\.png$/, ''));
+    expect(readdirSync(out).filter((f) => f.endsWith('.heatmap.png')).sort()).toEqual(stems.map((s) => `${s}.layercam.fused.heatmap.png`).sort());
+  });
+
   it('runs again under GNU parallel -j2 where it is installed', async (ctx) => {
     let parallel = true;
     try {
