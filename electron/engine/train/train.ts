@@ -140,6 +140,14 @@ const BUDGET_PROBE_STEPS = 3;
 const BUDGET_SKIP_STEPS = 2;
 /** Validation passes and checkpoints also take time: plan steps for this share less. */
 const BUDGET_MARGIN = 1.1;
+/**
+ * A planned run re-plans every this many steps from its recent wall-clock pace: a shared
+ * machine's pace drifts, and a pretext planned on its first fast steps overran into the
+ * fine-tune's share (16 fine-tune steps instead of some 70 on a loaded machine).
+ */
+const BUDGET_REPLAN_EVERY = 25;
+/** Steps whose wall-clock time (validation and checkpoints included) gives the recent pace. */
+const PACE_WINDOW = 50;
 type BudgetStage = 'probe-pretext' | 'probe-finetune' | 'planned';
 
 /**
@@ -401,6 +409,9 @@ export async function train(
   };
 
   const recent: number[] = [];
+  const stepEnds: number[] = [];
+  /** Wall-clock seconds per step over the recent window, pauses for validation included. */
+  const recentPace = (): number | null => (stepEnds.length < 10 ? null : (stepEnds[stepEnds.length - 1] - stepEnds[0]) / 1000 / (stepEnds.length - 1));
   let step = startStep;
   let cancelled = false;
   const phaseClock = new PhaseClock();
@@ -434,6 +445,10 @@ export async function train(
       optimizer.step(params, grads, lr);
       updateRunningStats(layout, params, meanStatistics(results));
       const seconds = (Date.now() - t0) / 1000;
+      // A fine-tune step costs several pretext steps: the pace starts afresh with the phase.
+      if (step === pretext) stepEnds.length = 0;
+      stepEnds.push(Date.now());
+      if (stepEnds.length > PACE_WINDOW) stepEnds.shift();
       recent.push(seconds);
       if (recent.length > 20) recent.shift();
       const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
@@ -451,6 +466,20 @@ export async function train(
         totalSteps = Math.max(step + 2, step + 1 + Math.floor(secondsLeft() / BUDGET_MARGIN / probe.seconds));
         budget = 'planned';
         await log({ type: 'plan', minutes: o.minutes, finetuneSecondsPerStep: probe.seconds, totalSteps, pretextSteps });
+      } else if (o.minutes !== undefined && budget !== 'probe-pretext' && (step + 1) % BUDGET_REPLAN_EVERY === 0 && recentPace() !== null) {
+        const pace = recentPace()!;
+        const left = secondsLeft() / BUDGET_MARGIN;
+        if (inPretext && !o.pretextOnly) {
+          // The fine-tune keeps its share of the whole budget, whatever the pretext's pace did.
+          const crop = Math.min(o.pretextCrop, canvas.height, canvas.width);
+          const finetuneReserve = ((1 - pretextFraction) * o.minutes * 60) / BUDGET_MARGIN;
+          pretextSteps = Math.max(step + 1, step + 1 + Math.floor(Math.max(0, left - finetuneReserve) / pace));
+          totalSteps = pretextSteps + Math.max(1, Math.floor(Math.min(left, finetuneReserve) / ((pace * canvas.height * canvas.width) / crop ** 2)));
+        } else {
+          totalSteps = Math.max(step + 2, step + 1 + Math.floor(left / pace));
+          if (o.pretextOnly) pretextSteps = totalSteps;
+        }
+        await log({ type: 'plan', minutes: o.minutes, replan: true, secondsPerStep: pace, totalSteps, pretextSteps });
       }
       const entry = { step: step + 1, epoch: epoch + 1, part: inPretext ? 'pretext' : 'finetune', loss: lossSum / indices.length, accuracy: correct / indices.length, lr, gradNorm, imagesPerSecond: indices.length / seconds };
       await log({ type: 'step', ...entry });

@@ -82,11 +82,14 @@ describe('kizu train', { timeout: 900_000 }, () => {
   it('--minutes plans the run from its first steps and ends with a model', async () => {
     const out = join(root, 'budget');
     const result = await train(options(out, { minutes: 0.25, epochs: 1000 }));
-    const log = readLog(out) as (LogLine & { totalSteps?: number; pretextSteps?: number })[];
+    const log = readLog(out) as (LogLine & { totalSteps?: number; pretextSteps?: number; replan?: boolean })[];
     const plans = log.filter((l) => l.type === 'plan');
-    // Once from the pretext's pace, once more from the fine-tune's if it ran long enough to be timed.
-    expect(plans.length).toBeGreaterThanOrEqual(1);
-    expect(plans.length).toBeLessThanOrEqual(2);
+    // Once from the pretext's pace, once more from the fine-tune's if it ran long enough to be
+    // timed; then every 25 steps from the recent pace, always leaving the fine-tune steps.
+    const probes = plans.filter((l) => !l.replan);
+    expect(probes.length).toBeGreaterThanOrEqual(1);
+    expect(probes.length).toBeLessThanOrEqual(2);
+    for (const p of plans) expect(p.totalSteps).toBeGreaterThan(p.pretextSteps!);
     const last = plans.at(-1)!;
     expect(last.totalSteps).toBeGreaterThan(last.pretextSteps!);
     expect(result.steps).toBe(last.totalSteps);
