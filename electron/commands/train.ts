@@ -5,7 +5,7 @@ import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber 
 import { terminalProgress, type Progress } from './progress.ts';
 
 /** What commander hands over: the options minus those set only through the API. */
-type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean };
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean; last?: boolean };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -41,12 +41,14 @@ export function registerTrain(program: Command): void {
     .option('--clip-norm <x>', 'largest gradient norm a step applies (0 = no limit)', nonNegativeNumber('--clip-norm'), d.clipNorm)
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
+    .option('--last', 'save the last step\'s parameters instead of those with the best validation AUROC')
     .option('--plain', 'the baseline: the same network, head and schedule on the image labels alone, with no synthetic defect (no pretext, no pastes, no dense loss); overrides those three options')
     .action(async (opts: TrainCliOptions, command: Command) => {
-      const { pooling, topkFraction, plain, ...rest } = opts;
+      const { pooling, topkFraction, plain, last, ...rest } = opts;
       await runTrainCli('train', {
         ...DEFAULT_TRAIN_OPTIONS, ...rest, minutes: budgetMinutes(opts.minutes, command), resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
+        keepBest: !last,
         ...(plain ? PLAIN_BASELINE : {}),
       });
     });

@@ -87,3 +87,26 @@ export async function loadCheckpoint(dir: string, layout: ParamLayout): Promise<
 export function newCheckpointState(step: number, fingerprint: string, extra: Record<string, unknown> = {}): CheckpointState {
   return { schemaVersion: CHECKPOINT_VERSION, step, fingerprint, savedAt: new Date().toISOString(), extra };
 }
+
+const BEST = 'best';
+const bestStateSchema = z.object({ step: z.number().int().nonnegative(), epoch: z.number().int().positive(), validationAuroc: z.number(), validationAccuracy: z.number(), validationLoss: z.number() });
+export type BestState = z.infer<typeof bestStateSchema>;
+
+/**
+ * The parameters that scored best on the validation split so far, beside the checkpoints, so a
+ * resumed run still knows them. Written weights first, then its state: a kill between the two
+ * leaves the previous state pointing at weights at least as good.
+ */
+export async function saveBest(dir: string, layout: ParamLayout, params: Float32Array, state: BestState): Promise<void> {
+  await mkdir(join(dir, BEST), { recursive: true });
+  await writeFileAtomic(join(dir, BEST, 'params.safetensors'), encodeSafetensors(toTensors(layout, params), 'F32'));
+  await writeFileAtomic(join(dir, BEST, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export async function loadBest(dir: string, layout: ParamLayout): Promise<{ params: Float32Array; state: BestState } | null> {
+  const statePath = join(dir, BEST, 'state.json');
+  if (!existsSync(statePath)) return null;
+  const parsed = bestStateSchema.safeParse(JSON.parse(await readFile(statePath, 'utf8')));
+  if (!parsed.success) throw new Error(`${statePath}: invalid best-parameters state: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return { params: await fromFile(layout, join(dir, BEST, 'params.safetensors')), state: parsed.data };
+}

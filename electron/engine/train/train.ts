@@ -16,7 +16,7 @@ import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { trainingCanvas } from './canvas.ts';
-import { loadCheckpoint, newCheckpointState, saveCheckpoint } from './checkpoint.ts';
+import { loadBest, loadCheckpoint, newCheckpointState, saveBest, saveCheckpoint, type BestState } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
 import { epochOrder, splitTrainVal, type LabelledIndex } from './sampler.ts';
@@ -86,6 +86,13 @@ export interface TrainOptions {
    * minutes (learning-rate schedule and phases included) instead of --epochs.
    */
   minutes?: number;
+  /**
+   * Save the parameters that scored the best validation AUROC (at the end of any epoch, pretext
+   * included) rather than the last step's: on real photographs the last steps can undo what
+   * the pretext had already found (BSData: 0.92 after the pretext, 0.84 after a short
+   * fine-tune). False keeps the last step's.
+   */
+  keepBest: boolean;
   /** How the run was asked for, for the manifest's provenance. */
   command?: string;
   /**
@@ -120,6 +127,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   pasteRate: 0.33,
   denseWeight: 1,
   clipNorm: 0,
+  keepBest: true,
 };
 
 /**
@@ -236,7 +244,7 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     momentum: o.momentum, weightDecay: o.weightDecay, warmupEpochs: o.warmupEpochs, inputSize: o.inputSize,
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
-    denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false,
+    denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false, keepBest: o.keepBest,
   });
 }
 
@@ -380,6 +388,7 @@ export async function train(
   const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget }), params, ...optimizerState() });
 
   let validation: ValidationResult | null = null;
+  let best: { params: Float32Array; state: BestState } | null = resumed && o.keepBest ? await loadBest(checkpointDir, layout) : null;
   const validate = async (epoch: number): Promise<ValidationResult | null> => {
     // Without defective images there is no AUROC to give; the pretext's own loss is the log's.
     if (valIdx.length === 0 || !valIdx.some((i) => labelled[i].isDefect)) return null;
@@ -487,7 +496,12 @@ export async function train(
       const endOfEpoch = (step + 1) % stepsPerEpoch === 0 || step + 1 === pretext || step + 1 === totalSteps;
       if ((step + 1) % o.checkpointEvery === 0 || endOfEpoch) await checkpoint(step + 1);
       if (endOfEpoch) {
-        validation = (await validate(epoch)) ?? validation;
+        const scored = await validate(epoch);
+        validation = scored ?? validation;
+        if (scored && o.keepBest && (!best || scored.auroc >= best.state.validationAuroc)) {
+          best = { params: Float32Array.from(params), state: { step: step + 1, epoch: scored.epoch, validationAuroc: scored.auroc, validationAccuracy: scored.accuracy, validationLoss: scored.loss } };
+          await saveBest(checkpointDir, layout, best.params, best.state);
+        }
         if (validation) report({ phase: 'validate', step: step + 1, totalSteps, epoch: epoch + 1, etaSeconds: perStep * (totalSteps - step - 1), message: `validation AUROC ${validation.auroc.toFixed(3)}`, validation });
       }
     }
@@ -496,6 +510,10 @@ export async function train(
     await pool.close();
   }
 
+  const kept = !cancelled && best && best.state.step !== step ? best : null;
+  const keptNote = kept
+    ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${validation?.auroc.toFixed(4)}`]
+    : [];
   const manifest: Manifest = {
     format: 'kizu-model',
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -516,11 +534,14 @@ export async function train(
       seed: o.seed,
       init: o.init,
       backend: trainedOn,
-      notes: [...initNotes, `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`],
+      notes: [...initNotes, `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
-    metrics: validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {},
+    metrics: {
+      ...(validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {}),
+      ...(kept ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc } : {}),
+    },
   };
-  const net = netFromFlat(layout, params);
+  const net = netFromFlat(layout, kept ? kept.params : params);
   try {
     await saveModelDir(o.out, manifest, net);
   } finally {

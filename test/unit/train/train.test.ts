@@ -8,6 +8,10 @@ import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { loadModelDir } from '../../../electron/engine/model-dir.ts';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../../../electron/engine/train/train.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
+import { loadBest } from '../../../electron/engine/train/checkpoint.ts';
+import { ParamLayout } from '../../../electron/engine/train/param-layout.ts';
+import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
+import { readSafetensors } from '../../../electron/engine/safetensors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kizu-train-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -97,6 +101,33 @@ describe('kizu train', { timeout: 900_000 }, () => {
     expect(parts.filter((l) => l.part === 'pretext').length).toBe(last.pretextSteps);
     const model = await loadModelDir(out);
     model.net.dispose();
+  });
+
+  it('saves the parameters with the best validation AUROC, and the last step\'s with keepBest off', async () => {
+    const common = { epochs: 6, valFraction: 0.3, pretextFraction: 0.5, lr: 0.02 };
+    const out = join(root, 'best');
+    await train(options(out, common));
+    const validations = readLog(out).filter((l) => l.type === 'validation') as unknown as Array<{ auroc: number; epoch: number }>;
+    expect(validations.length).toBeGreaterThan(2);
+    const bestAuroc = Math.max(...validations.map((v) => v.auroc));
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { metrics: Record<string, number>; weights: { file: string } };
+    expect(manifest.metrics.validationAuroc).toBe(bestAuroc);
+    const layout = new ParamLayout(resnetSpec({ numClasses: 2, inChannels: 1, width: 8, blocks: [3, 4, 6, 3], pooling: DEFAULT_TRAIN_OPTIONS.pooling }));
+    const best = await loadBest(join(out, 'checkpoint'), layout);
+    expect(best!.state.validationAuroc).toBe(bestAuroc);
+    // The model's weights are those parameters: every BatchNorm weight, bias and running
+    // statistic (1-D, so in the same layout in both files) matches.
+    const saved = await readSafetensors(join(out, manifest.weights.file));
+    const vectors = layout.slots.filter((s) => s.shape.length === 1);
+    expect(vectors.length).toBeGreaterThan(200);
+    for (const slot of vectors) {
+      expect(Array.from(saved.tensors.get(slot.name)!.toFloat32()), slot.name).toEqual(Array.from(best!.params.subarray(slot.offset, slot.offset + slot.size)));
+    }
+    const lastOut = join(root, 'last');
+    await train(options(lastOut, { ...common, keepBest: false }));
+    const lastValidations = readLog(lastOut).filter((l) => l.type === 'validation') as unknown as Array<{ auroc: number }>;
+    const lastManifest = JSON.parse(readFileSync(join(lastOut, 'manifest.json'), 'utf8')) as { metrics: Record<string, number> };
+    expect(lastManifest.metrics.validationAuroc).toBe(lastValidations.at(-1)!.auroc);
   });
 
   it('resuming after SIGKILL gives the same next-step loss as an uninterrupted run', async () => {
