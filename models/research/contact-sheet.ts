@@ -1,29 +1,33 @@
 /**
- * A contact sheet for looking at a model's masks by eye: the first N defective test images of a
- * DAGM-layout folder, each with the thresholded LayerCAM mask outlined in red and the dataset's
- * label outlined in green, tiled five to a row.
+ * A contact sheet for looking at a model's masks by eye: N defective and N OK test images of
+ * any layout Kizu reads, each with the LayerCAM mask on the model's one map scale, at the
+ * model's default threshold, outlined in red, and the truth outlined in green; colour images
+ * stay colour. The model must carry a map scale (kizu train writes one; an older model needs
+ * `kizu evaluate` first, which prints the scale it fitted but does not store it).
  *
- *   npx tsx models/research/contact-sheet.ts --data DIR --model DIR --layer layer2 --threshold 0.3 --out sheet.png [--count 10]
+ *   npx tsx models/research/contact-sheet.ts --data DIR --model DIR --out sheet.png [--map fused|layer2|layer3|layer4] [--count 5] [--width 400]
  */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { maskFromMap } from '../../electron/annotate/cleanup.ts';
 import { openDataset } from '../../electron/data/datasets.ts';
 import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
+import { scaledMap, type ScaledMapName } from '../../electron/engine/map-scale.ts';
 import { loadModel } from '../../electron/engine/model-loader.ts';
-import type { CamLayer } from '../../electron/engine/resnet-spec.ts';
+import { CAM_LAYERS } from '../../electron/engine/resnet-spec.ts';
+import { readTruth } from '../../electron/engine/truth.ts';
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string' }, model: { type: 'string' }, layer: { type: 'string', default: 'layer2' },
-    threshold: { type: 'string', default: '0.5' }, out: { type: 'string' }, count: { type: 'string', default: '10' },
+    data: { type: 'string' }, model: { type: 'string' }, map: { type: 'string', default: 'fused' },
+    out: { type: 'string' }, count: { type: 'string', default: '5' }, width: { type: 'string', default: '400' },
   },
 });
 if (!values.data || !values.model || !values.out) throw new Error('--data, --model and --out are required');
-const layer = values.layer as CamLayer;
+const mapName = values.map as ScaledMapName;
 const count = Number(values.count);
+const tileWidth = Number(values.width);
 
 function outline(mask: Uint8Array, w: number, h: number): Uint8Array {
   const edge = new Uint8Array(mask.length);
@@ -38,37 +42,59 @@ function outline(mask: Uint8Array, w: number, h: number): Uint8Array {
   return edge;
 }
 
+/** Thickens an outline by one pixel so it survives the tile's downscale. */
+function thicken(edge: Uint8Array, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(edge.length);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    if (!edge[y * w + x]) continue;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const yy = y + dy, xx = x + dx;
+      if (yy >= 0 && xx >= 0 && yy < h && xx < w) out[yy * w + xx] = 1;
+    }
+  }
+  return out;
+}
+
 await initBackend();
 const model = await loadModel(values.model);
+const scale = model.manifest.mapScale;
+if (!scale) throw new Error(`${values.model}: the model has no map scale; train it with this version of kizu train`);
+const threshold = scale.methods.layercam.threshold[mapName];
+if (threshold === null) throw new Error(`${values.model}: no default threshold for LayerCAM ${mapName}`);
 const explainer = Explainer.fromModel(model);
 model.net.dispose();
-const dataset = await openDataset(values.data, { defectLabel: 'defect' });
-const items = dataset.items.filter((i) => i.split === 'test' && i.isDefect && i.maskPath).slice(0, count);
-const tiles: { input: Buffer; left: number; top: number }[] = [];
-let side = 0;
+const dataset = await openDataset(values.data);
+const test = dataset.items.filter((i) => i.split === 'test');
+const items = [...test.filter((i) => i.isDefect && i.maskPath).slice(0, count), ...test.filter((i) => !i.isDefect).slice(0, count)];
+const tiles: Array<{ input: Buffer; left: number; top: number }> = [];
+let tileHeight = 0;
 for (const [n, item] of items.entries()) {
   const image = await readImage(item.path);
-  const label = await readImage(item.maskPath!);
   const { width: w, height: h } = image;
-  side = w;
-  const result = await explainer.explain(image, { methods: ['layercam'], layers: [layer], fused: false });
-  const map = result.maps.layercam!.layers[layer]!.normalised;
-  const { mask } = maskFromMap(map, { threshold: { kind: 'value', value: Number(values.threshold) } });
-  const predicted = outline(mask.data, w, h);
-  const truth = outline(Uint8Array.from({ length: w * h }, (_, i) => (label.data[i * label.channels] > 0.5 ? 1 : 0)), w, h);
+  const layers = mapName === 'fused' ? [...CAM_LAYERS] : [mapName];
+  const result = await explainer.explain(image, { methods: ['layercam'], layers, fused: false });
+  const map = await scaledMap(result, 'layercam', mapName, scale);
+  const predicted = thicken(outline(Uint8Array.from(map, (v) => (v >= threshold ? 1 : 0)), w, h), w, h);
+  const truthBits = (await readTruth(item, w, h))?.bits ?? new Uint8Array(w * h);
+  const truth = thicken(outline(truthBits, w, h), w, h);
   const rgb = Buffer.alloc(w * h * 3);
+  let lit = 0;
   for (let i = 0; i < w * h; i++) {
-    const v = Math.round(image.data[i * image.channels] * 255);
-    const [r, g, b] = predicted[i] ? [255, 40, 40] : truth[i] ? [40, 255, 40] : [v, v, v];
+    if (map[i] >= threshold) lit++;
+    const c = image.channels;
+    const px = [0, 1, 2].map((k) => Math.round(image.data[i * c + (c === 1 ? 0 : k)] * 255));
+    const [r, g, b] = predicted[i] ? [255, 40, 40] : truth[i] ? [40, 255, 40] : px;
     rgb[i * 3] = r;
     rgb[i * 3 + 1] = g;
     rgb[i * 3 + 2] = b;
   }
-  tiles.push({ input: await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer(), left: (n % 5) * w, top: Math.floor(n / 5) * h });
-  process.stderr.write(`${item.path}: p(defect) ${result.probabilities[1].toFixed(3)}\n`);
+  const tile = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize({ width: tileWidth }).png().toBuffer();
+  tileHeight = Math.round((h * tileWidth) / w);
+  tiles.push({ input: tile, left: (n % count) * tileWidth, top: Math.floor(n / count) * tileHeight });
+  process.stderr.write(`${item.isDefect ? 'defect' : 'ok    '} ${item.path}: p(defect) ${result.probabilities[1].toFixed(3)}, map max ${Math.max(...map).toFixed(3)}, ${(100 * lit / (w * h)).toFixed(2)} % above ${threshold.toFixed(3)}, truth ${(100 * truthBits.reduce((a, v) => a + v, 0) / (w * h)).toFixed(2)} %\n`);
 }
 explainer.dispose();
-const rows = Math.ceil(tiles.length / 5);
-await sharp({ create: { width: 5 * side, height: rows * side, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+const rows = Math.ceil(tiles.length / count);
+await sharp({ create: { width: count * tileWidth, height: rows * tileHeight, channels: 3, background: { r: 0, g: 0, b: 0 } } })
   .composite(tiles).png().toFile(values.out);
-process.stderr.write(`wrote ${values.out}\n`);
+process.stderr.write(`wrote ${values.out}: top row defective, bottom row OK; red = mask at the default threshold ${threshold.toFixed(3)} (LayerCAM ${mapName}, model scale), green = truth\n`);
