@@ -62,7 +62,7 @@ const MiB = 1024 * 1024;
 const round1 = (v: number) => Math.round(v * 10) / 10;
 
 /** The app's model for a grey camera at `size` pixels: torchvision's ResNet50 shape, seeded weights. */
-async function seededModel(dir: string, size: number): Promise<string> {
+export async function seededModel(dir: string, size: number): Promise<string> {
   const spec = resnetSpec(resnet50Config(2, 1));
   const net = initialiseResNet(spec, 1);
   const manifest: Manifest = {
@@ -81,7 +81,7 @@ async function seededModel(dir: string, size: number): Promise<string> {
 }
 
 /** `count` synthetic DAGM-like grey images of `size` pixels, a third of them defective. */
-async function writeImages(dir: string, count: number, size: number): Promise<ExportPlanItem[]> {
+export async function writeImages(dir: string, count: number, size: number): Promise<ExportPlanItem[]> {
   await mkdir(dir, { recursive: true });
   const items: ExportPlanItem[] = [];
   for (let i = 0; i < count; i++) {

@@ -3,6 +3,7 @@ import { benchEngine } from '../bench/engine.ts';
 import { benchLongRun } from '../bench/long-run.ts';
 import { formatProfile, profileExplain, profileOnnxTrainingStep, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
 import { benchPytorch } from '../bench/pytorch.ts';
+import { benchQueue } from '../bench/queue-run.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
@@ -30,8 +31,27 @@ export function registerBench(program: Command): void {
     .option('--profile', 'instead: where an explain (224 and 512 px) and a training micro-batch (the default recipe\'s and full width, on onnxruntime and on tfjs) spend their time, kernel by kernel, as Markdown tables (--json: one JSON line)')
     .option('--json', 'with --profile: the profile as one JSON line')
     .option('--long [images]', 'instead: the long run, a batch explain + COCO export of this many images (default 1000) through the app\'s engine, with memory at 100 and at the end', positiveInt('--long'))
-    .option('--long-size <px>', 'with --long: the images\' side', positiveInt('--long-size'), 512)
-    .action(async (opts: { runs: number; sizes: number[]; training: boolean; pytorch: boolean; long?: number | true; longSize: number; profile?: boolean; json?: boolean }) => {
+    .option('--long-size <px>', 'with --long or --queue: the images\' side', positiveInt('--long-size'), 512)
+    .option('--queue [images]', 'instead: batch export of this many images (default 1000) as a plain kizu export, on the work queue with one worker and with two (a Redis of its own on loopback), and as one shard with its memory at 100 images and 10 before the end', positiveInt('--queue'))
+    .option('--queue-chunk <n>', 'with --queue: images per job', positiveInt('--queue-chunk'), 64)
+    .action(async (opts: { runs: number; sizes: number[]; training: boolean; pytorch: boolean; long?: number | true; longSize: number; queue?: number | true; queueChunk: number; profile?: boolean; json?: boolean }) => {
+      if (opts.queue !== undefined) {
+        const images = opts.queue === true ? 1000 : opts.queue;
+        const r = await benchQueue({ images, size: opts.longSize, chunk: opts.queueChunk, checkpoints: [...new Set([Math.min(100, images), Math.max(1, images - 10)])], onStage: (stage) => process.stderr.write(`kizu bench --queue: ${stage}\n`) });
+        const perS = (seconds: number) => round2(r.images / seconds);
+        const [first, last] = [r.shardRss[0], r.shardRss.at(-1)];
+        process.stdout.write(`${JSON.stringify({
+          queue_images: r.images, queue_size: r.size, queue_chunk: opts.queueChunk, queue_model: r.model,
+          // Wall clock, each run's start-up, model load, submit and merge included:
+          plain_export_images_per_s: perS(r.plainSeconds), queue_1_worker_images_per_s: perS(r.queueOneWorkerSeconds), queue_2_workers_images_per_s: perS(r.queueTwoWorkersSeconds), shard_images_per_s: perS(r.shardSeconds),
+          queue_wall_overhead_pct: round2((100 * (r.queueOneWorkerSeconds - r.plainSeconds)) / r.plainSeconds),
+          // Steady rates, first image written to last (a shard is the plain export writing its part as it goes):
+          steady_shard_images_per_s: round2(r.shardRate), steady_queue_1_worker_images_per_s: round2(r.queueOneWorkerRate), steady_queue_2_workers_images_per_s: round2(r.queueTwoWorkersRate),
+          queue_steady_overhead_pct: r.shardRate > 0 ? round2(100 * (r.shardRate / r.queueOneWorkerRate - 1)) : null,
+          shard_rss: r.shardRss, shard_rss_growth_mib: first && last ? round2(last.rssMiB - first.rssMiB) : null,
+        })}\n`);
+        return;
+      }
       const backend = await initBackend();
       if (opts.profile) {
         const profiles: WorkProfile[] = [];
