@@ -136,10 +136,9 @@ export async function batchStatus(connection: Redis, batch?: string, now = Date.
     const parent = batch ? await queue.getJob(batch) : await newestBatch(queue);
     if (!parent) throw new Error(batch ? `queue: no batch "${batch}" on this Redis` : 'queue: no batch on this Redis; submit one with kizu queue submit');
     const merge = mergeJobSchema.parse(parent.data);
-    const deps = await parent.getDependencies({ processed: { count: 100_000 }, unprocessed: { count: 100_000 } });
     let imagesDone = 0;
     let startedAt = Number.POSITIVE_INFINITY;
-    const processed = Object.values(deps.processed ?? {});
+    const processed = await processedChildren(parent);
     for (const value of processed) {
       const r = chunkResultSchema.safeParse(typeof value === 'string' ? JSON.parse(value) : value);
       if (!r.success) continue;
@@ -176,6 +175,18 @@ export async function batchStatus(connection: Redis, batch?: string, now = Date.
   } finally {
     await queue.close();
   }
+}
+
+/** Every completed chunk's return value: Redis hands a large batch's over in pages, which may repeat a child. */
+async function processedChildren(parent: Job): Promise<unknown[]> {
+  const values = new Map<string, unknown>();
+  let cursor = 0;
+  do {
+    const page = await parent.getDependencies({ processed: { cursor, count: 1000 } });
+    for (const [key, value] of Object.entries(page.processed ?? {})) values.set(key, value);
+    cursor = page.nextProcessedCursor ?? 0;
+  } while (cursor !== 0);
+  return [...values.values()];
 }
 
 function parentKeyOf(parent: Job): string {

@@ -1,6 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { exportAnnotations, type ExportFormat } from '../annotate/formats/index.ts';
 import type { ExportItem } from '../annotate/types.ts';
+import { writeExport } from '../data/export-writer.ts';
 import { unpackExportItem } from '../data/packed-export-items.ts';
 import { DONE_FILE, headerDifference, packedItemOf, readDoneMarker, readSegment, type DoneMarker, type PartRecord } from './part-store.ts';
 
@@ -91,4 +93,22 @@ export function* mergedItems(ranges: readonly FinishedRange[], report: MergeRepo
       }
     }
   }
+}
+
+export interface MergeResult extends MergeReport {
+  parts: number;
+  images: number;
+  files: string[];
+}
+
+/**
+ * One export from the parts of shards or queue jobs, in any format: the same items in the
+ * same order as a single `kizu export` of the manifest gives the formats, so the same bytes.
+ * Everything is checked, and the whole export made, before a file is written.
+ */
+export async function mergeParts(parts: readonly string[], format: ExportFormat, out: string): Promise<MergeResult> {
+  const ranges = await finishedRanges(parts);
+  const report: MergeReport = { failures: [], annotated: 0 };
+  const files = await writeExport(out, exportAnnotations(format, mergedItems(ranges, report)));
+  return { ...report, parts: ranges.length, images: ranges[0].done.header.manifest.images, files };
 }

@@ -1,11 +1,12 @@
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { runMerge } from '../commands/merge.ts';
 import { chunkJobSchema, chunkResultSchema, mergeJobSchema, QUEUE_NAME, type ChunkJob, type ChunkResult } from './export-queue.ts';
 import { canonicalSettings, modelDigest } from './export-settings.ts';
 import { readManifest, withRoot, type ImageManifest } from './image-manifest.ts';
 import { MaskExporter } from './mask-exporter.ts';
+import { mergeParts } from './part-merge.ts';
 import { PART_FORMAT, type PartHeader } from './part-store.ts';
 import { exportRange } from './range-export.ts';
 
@@ -48,7 +49,8 @@ export class QueueWorker {
     if (job.name === 'merge') {
       const merge = mergeJobSchema.parse(job.data);
       this.options.log(`${job.id}: merging ${merge.chunks} part(s) as ${merge.format} into ${merge.out}`);
-      const report = await runMerge([merge.parts], merge.format, merge.out);
+      const report = await mergeParts([merge.parts], merge.format, merge.out);
+      for (const line of report.failures) this.options.log(`${job.id}: left out, failed in its chunk: ${line}`);
       return { annotated: report.annotated, failed: report.failures, summary: `${report.annotated} annotated image(s)${report.failures.length ? `, ${report.failures.length} failed and left out` : ''}` };
     }
     throw new UnrecoverableError(`unknown job kind "${job.name}"`);
@@ -56,7 +58,9 @@ export class QueueWorker {
 
   private async chunk(job: Job, data: ChunkJob): Promise<ChunkResult> {
     const startedAt = Date.now();
-    const digest = await this.cached(this.digests, data.model, () => modelDigest(data.model));
+    // Keyed by the file's identity too: a model replaced in place while the worker runs is hashed again.
+    const { mtimeMs, size } = await stat(data.model);
+    const digest = await this.cached(this.digests, `${data.model}:${mtimeMs}:${size}`, () => modelDigest(data.model));
     if (digest !== data.modelDigest) {
       throw new UnrecoverableError(`the model at ${data.model} on ${hostname()} is not the one the batch was submitted with (sha256 ${digest.slice(0, 12)}, not ${data.modelDigest.slice(0, 12)})`);
     }

@@ -1,25 +1,17 @@
 import type { Command } from 'commander';
-import { EXPORT_FORMATS, exportAnnotations, type ExportFormat } from '../annotate/formats/index.ts';
-import { finishedRanges, mergedItems, type MergeReport } from '../batch/part-merge.ts';
-import { writeExport } from '../data/export-writer.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../annotate/formats/index.ts';
+import { mergeParts, type MergeResult } from '../batch/part-merge.ts';
 import { choice } from './cli-options.ts';
 
-/**
- * One export from the parts of shards or queue jobs, in any format: the same items in the
- * same order as a single `kizu export` of the manifest gives the formats, so the same bytes.
- * Everything is checked, and the whole export made, before a file is written.
- */
-export async function runMerge(parts: string[], format: ExportFormat, out: string): Promise<MergeReport & { files: string[] }> {
-  const ranges = await finishedRanges(parts);
-  const report: MergeReport = { failures: [], annotated: 0 };
-  const files = await writeExport(out, exportAnnotations(format, mergedItems(ranges, report)));
-  for (const line of report.failures) process.stderr.write(`kizu merge: failed in its part: ${line}\n`);
-  const images = ranges[0].done.header.manifest.images;
+/** kizu merge: the parts into one export, each image that failed in its shard named. */
+export async function runMerge(parts: string[], format: ExportFormat, out: string): Promise<MergeResult> {
+  const result = await mergeParts(parts, format, out);
+  for (const line of result.failures) process.stderr.write(`kizu merge: failed in its part: ${line}\n`);
   process.stderr.write(
-    `kizu merge: ${ranges.length} part(s), ${images} image(s), ${report.annotated} annotated, as ${format} in ${out}` +
-      `${report.failures.length ? `; ${report.failures.length} failed in their shard and were left out (each named above): fix them and rerun those shards without their done.json` : ''}\n`,
+    `kizu merge: ${result.parts} part(s), ${result.images} image(s), ${result.annotated} annotated, as ${format} in ${out}` +
+      `${result.failures.length ? `; ${result.failures.length} failed in their shard and were left out (each named above): fix them and rerun those shards without their done.json` : ''}\n`,
   );
-  return { ...report, files };
+  return result;
 }
 
 export function registerMerge(program: Command): void {

@@ -214,3 +214,28 @@ describe('four shards on array engines merge into the single export, byte for by
     expect(existsSync(join(dir, 'mal'))).toBe(false);
   });
 });
+
+describe('an image that fails in its shard', () => {
+  it('is recorded, named by the merge and left out of it, as a single export leaves it out', async () => {
+    const folder = join(dir, 'with-bad');
+    mkdirSync(folder, { recursive: true });
+    await makeImages(folder, 3, { width: 64, height: 48 }, ['']);
+    writeFileSync(join(folder, 'img-001b.png'), 'not a PNG at all');
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (stderr.push(String(s)), true));
+    const badList = join(dir, 'with-bad.jsonl');
+    expect(await main(['node', 'kizu', 'manifest', '--images', folder, '--out', badList])).toBe(0);
+    expect(await main(['node', 'kizu', 'export', '--manifest', badList, '--shard', '0/1', '--out', join(dir, 'bad-parts'), ...SETTINGS])).toBe(1);
+    const done = JSON.parse(readFileSync(join(dir, 'bad-parts', rangeFolderName({ start: 0, end: 4 }), 'done.json'), 'utf8')) as { failed: number };
+    expect(done.failed).toBe(1);
+    stderr.length = 0;
+    expect(await main(['node', 'kizu', 'merge', join(dir, 'bad-parts'), '--format', 'coco', '--out', join(dir, 'bad-merged')])).toBe(1);
+    expect(stderr.join('')).toMatch(/failed in its part: .*img-001b\.png: /);
+    expect(stderr.join('')).toMatch(/4 image\(s\), 3 annotated, .*1 failed in their shard and were left out/);
+    expect(await main(['node', 'kizu', 'export', '--images', folder, '--format', 'coco', '--out', join(dir, 'bad-single'), ...SETTINGS])).toBe(1);
+    vi.restoreAllMocks();
+    process.exitCode = 0;
+    const merged = readFileSync(join(dir, 'bad-merged', 'annotations/instances_default.json'));
+    expect(merged.equals(readFileSync(join(dir, 'bad-single', 'annotations/instances_default.json')))).toBe(true);
+  });
+});
