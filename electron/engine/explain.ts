@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RasterImage } from '../data/image-io.ts';
+import { defectScore } from './calibration.ts';
 import { TfjsEvidence } from './cam/evidence.ts';
 import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from './cam/evidence-source.ts';
 import { CAM_FORMULAS } from './cam/methods.ts';
@@ -46,6 +47,9 @@ export interface Explanation {
   targetClass: number;
   logits: number[];
   probabilities: number[];
+  /** The defect class's probability: calibrated where the model has a calibration, else the softmax's. */
+  defectProbability: number;
+  calibrated: boolean;
   /** The size the network ran at, [height, width]. */
   inputSize: [number, number];
   imageSize: [number, number];
@@ -54,8 +58,11 @@ export interface Explanation {
 
 export interface Classification {
   logits: number[];
+  /** The softmax, uncalibrated. */
   probabilities: number[];
+  /** Calibrated where the model has a calibration (manifest.calibration), else the softmax's. */
   defectProbability: number;
+  calibrated: boolean;
 }
 
 async function toMap(t: tf.Tensor2D): Promise<Map2D> {
@@ -130,8 +137,8 @@ export class Explainer {
     } finally {
       x.dispose();
     }
-    const probabilities = softmax(values);
-    return { logits: values, probabilities, defectProbability: probabilities[this.manifest.defectClass] };
+    const score = defectScore(values, this.manifest);
+    return { logits: values, probabilities: softmax(values), defectProbability: score.probability, calibrated: score.calibrated };
   }
 
   async explain(image: RasterImage, opts: ExplainOptions = {}): Promise<Explanation> {
@@ -172,10 +179,13 @@ export class Explainer {
         if (wantFused) result.fused = await toMap(keep(fuse(raws, height, width, gamma)));
         maps[method] = result;
       }
+      const score = defectScore(logits, this.manifest);
       return {
         targetClass,
         logits,
         probabilities: softmax(logits),
+        defectProbability: score.probability,
+        calibrated: score.calibrated,
         inputSize,
         imageSize: [height, width],
         maps,

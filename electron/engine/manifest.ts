@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { datasetSplitSchema } from '../data/seeded-split.ts';
+import { calibrationSchema } from './calibration.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
@@ -74,6 +75,8 @@ export const manifestSchema = z
     metrics: z.record(z.string(), z.unknown()).default({}),
     // Absent in models trained before it existed; `kizu evaluate` then fits it on the validation split.
     mapScale: mapScaleSchema.optional(),
+    // Absent in models trained before it existed: their score is the raw softmax, cut at 0.5.
+    calibration: calibrationSchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.defectClass >= m.classes.length) {
