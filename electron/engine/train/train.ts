@@ -12,6 +12,7 @@ import { initialiseResNet } from '../init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../manifest.ts';
 import { saveModelDir } from '../model-dir.ts';
 import { fitMapScale } from '../fit-map-scale.ts';
+import { fitModelCalibration } from '../fit-calibration.ts';
 import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
@@ -550,6 +551,7 @@ export async function train(
   // The maps' one scale and default thresholds come from the validation split, as evaluate fits them.
   if (!cancelled && !o.pretextOnly) {
     await fitMapScale(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `map scale: ${done} of ${total} validation images` }));
+    await fitModelCalibration(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `calibration: ${done} of ${total} validation images` }));
   }
   report({ phase: cancelled ? 'cancelled' : 'done', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: 0, message: cancelled ? 'cancelled; a checkpoint was kept' : 'done', validation: validation ?? undefined });
   return { modelDir: o.out, cancelled, steps: step, validation, seconds: (Date.now() - started) / 1000 };
