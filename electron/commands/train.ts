@@ -11,7 +11,7 @@ export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
   program
     .command('train')
-    .description('train the defect classifier on image-level labels (masks are never read)')
+    .description('train the defect classifier on image-level labels (and, with --masks, on the training split\'s masks)')
     .requiredOption('--data <dataset>', 'a DAGM-layout folder, a folder per label, or a CSV of path,label')
     .requiredOption('--out <dir>', 'model directory to write (checkpoints and train-log.jsonl go there too)')
     .option('--defect-label <name>', 'which label means defect', d.defectLabel)
@@ -43,6 +43,7 @@ export function registerTrain(program: Command): void {
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
     .option('--last', 'save the last step\'s parameters instead of those with the best validation AUROC')
     .option('--plain', 'the baseline: the same network, head and schedule on the image labels alone, with no synthetic defect (no pretext, no pastes, no dense loss); overrides those three options')
+    .option('--masks', 'also learn from masks: a defective training-split image with a mask (the dataset\'s, or a reviewed one in a project\'s training set) supervises the class-score map at layer4\'s resolution; validation and test masks are never trained on. With --plain: labels and real masks, no synthetic defect')
     .action(async (opts: TrainCliOptions, command: Command) => {
       const { pooling, topkFraction, plain, last, ...rest } = opts;
       await runTrainCli('train', {
@@ -50,6 +51,9 @@ export function registerTrain(program: Command): void {
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
         keepBest: !last,
         ...(plain ? PLAIN_BASELINE : {}),
+        // The masks' loss is the dense term: --plain --masks keeps it, on the real masks and OK images only.
+        ...(plain && rest.masks ? { denseWeight: rest.denseWeight } : {}),
+        masks: Boolean(rest.masks),
       });
     });
 }

@@ -14,6 +14,7 @@ import { loadModel } from './model-loader.ts';
 import { CAM_LAYERS } from './resnet-spec.ts';
 import { splitTrainVal } from './train/sampler.ts';
 import { readTruth, truthPath } from './truth.ts';
+import { trainedOnMasks } from './trained-masks.ts';
 
 export const EVAL_MAPS = SCALED_MAPS;
 export type EvalMap = (typeof EVAL_MAPS)[number];
@@ -161,11 +162,18 @@ export async function evaluate(
   const started = Date.now();
   const backend = await initBackend();
   const model = await loadModel(opts.model);
-  const explainer = Explainer.fromModel(model);
-  model.net.dispose();
   const { dataset, split } = await openWithTrainingSplit(opts.data, { defectLabel: opts.defectLabel ?? 'defect', okLabel: opts.okLabel }, model.manifest.provenance.datasetSplit);
   const hasSplits = dataset.items.some((i) => i.split === 'test');
   const test = (hasSplits ? dataset.items.filter((i) => i.split === 'test') : dataset.items).slice(0, opts.limit);
+  const learnt = await trainedOnMasks(model.manifest.provenance.trainedMasks, model.manifest.provenance.dataset, test.map((i) => i.path));
+  if (learnt.length > 0) {
+    model.net.dispose();
+    throw new Error(`${opts.model} was trained on the masks of ${learnt.length} of these test images (its manifest names them): `
+      + `${learnt.slice(0, 5).join(', ')}${learnt.length > 5 ? ', ...' : ''}; scoring it on them would measure what it memorised. `
+      + 'Evaluate on a test split whose masks it never saw, or train without --masks');
+  }
+  const explainer = Explainer.fromModel(model);
+  model.net.dispose();
   const trainItems = hasSplits ? dataset.items.filter((i) => i.split !== 'test') : [];
   const seed = model.manifest.provenance.seed ?? 0;
   const { val } = splitTrainVal(trainItems.map((item, index) => ({ index, isDefect: item.isDefect })), opts.valFraction ?? 0.15, seed);

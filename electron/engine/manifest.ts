@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { datasetSplitSchema } from '../data/seeded-split.ts';
 import { calibrationSchema } from './calibration.ts';
+import { trainedMasksSchema } from './trained-masks.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
@@ -70,6 +71,8 @@ export const manifestSchema = z
       // `kizu evaluate` re-derives the same one and never scores a training image.
       datasetSplit: datasetSplitSchema.optional(),
       backend: z.string().optional(),
+      // Only where `kizu train --masks` used some: kizu evaluate refuses to score them.
+      trainedMasks: trainedMasksSchema.optional(),
       notes: z.array(z.string()).default([]),
     }),
     metrics: z.record(z.string(), z.unknown()).default({}),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FoldedResNet } from '../resnet50.ts';
 import { resnetSpec, type ResNetConfig } from '../resnet-spec.ts';
 import { softmax } from '../explain.ts';
-import { augment, type AugmentOptions } from './augment.ts';
+import type { AugmentOptions } from './augment.ts';
 import { GradientAccumulator, TfjsGradients, type DenseTargets } from './grad-step.ts';
 import type { GradientEngine, TrainingEngineName } from './gradient-engine.ts';
 import { OnnxGradients } from '../onnx/onnx-training.ts';
@@ -10,7 +10,9 @@ import { OnnxEvidence } from '../onnx/onnx-evidence.ts';
 import { TfjsEvidence } from '../cam/evidence.ts';
 import type { EvidenceSource } from '../cam/evidence-source.ts';
 import { maskOnGrid } from './synthetic-defects.ts';
-import { cropWindow, pasteOnCanvas, type Canvas } from './canvas.ts';
+import { pasteOnCanvas, type Canvas } from './canvas.ts';
+import { viewMask, viewPixels, viewShape, type View } from './aligned-view.ts';
+import { TrainingMaskCache } from './training-masks.ts';
 import { hashSeed } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
 import { netFromFlat, ParamLayout } from './param-layout.ts';
@@ -28,6 +30,12 @@ export interface ShardConfig {
   defectClass: number;
   /** Dense supervision of the class-score map where the truth is known; null for none. */
   dense: Pick<DenseTargets, 'lossWeight' | 'positiveWeight'> | null;
+  /**
+   * Per path: a real mask (a reviewed one, or the dataset's) whose pixels supervise the
+   * class-score map in place of the image label's silence about where; null for none. Absent:
+   * no image has one. Only training-split images ever get one.
+   */
+  masks?: Array<string | null>;
   /** What computes the gradients (chooseTrainingEngine), and with how many threads of its own. */
   engine: { name: TrainingEngineName; threads: number };
 }
@@ -67,11 +75,13 @@ export interface ShardStepResult {
 export class TrainingShard {
   readonly layout: ParamLayout;
   private readonly images: TrainingImageCache;
+  private readonly masks: TrainingMaskCache;
   private engine?: Promise<GradientEngine>;
 
   constructor(private readonly cfg: ShardConfig) {
     this.layout = new ParamLayout(resnetSpec(cfg.config));
     this.images = new TrainingImageCache(cfg.paths, cfg.canvas, cfg.config.inChannels);
+    this.masks = new TrainingMaskCache(cfg.paths, cfg.masks ?? [], cfg.canvas);
   }
 
   private async batch(indices: number[]): Promise<tf.Tensor4D> {
@@ -81,13 +91,13 @@ export class TrainingShard {
 
   /**
    * A micro-batch ready for the accumulator: augmented pixels with any synthetic defects drawn
-   * in, the labels (a pasted image is defective), and the dense targets where they are known.
+   * in, the labels (a pasted image is defective), and the dense targets where they are known:
+   * a real mask, moved with its pixels; a pasted defect's; an OK image's nothing.
    */
   private async trainingBatch(mb: MicroBatchPlan): Promise<{ x: tf.Tensor4D; labels: Int32Array; dense?: DenseTargets }> {
     const { mean, std, defectClass } = this.cfg;
     const whole = this.cfg.canvas;
-    const side = mb.crop === undefined ? undefined : Math.min(mb.crop, whole.height, whole.width);
-    const shape: Canvas = side === undefined ? whole : { height: side, width: side };
+    const { side, shape } = viewShape(whole, mb.crop);
     const channels = this.cfg.config.inChannels;
     const rows = layer4Cells(shape.height), cols = layer4Cells(shape.width);
     const images: Float32Array[] = [];
@@ -96,11 +106,16 @@ export class TrainingShard {
     const weights = new Float32Array(mb.indices.length);
     for (let k = 0; k < mb.indices.length; k++) {
       const index = mb.indices[k];
-      const image = await this.images.pixels(index);
-      const window = side === undefined ? image : cropWindow(image, whole, channels, side, hashSeed(mb.seeds[k], 'crop'));
-      let pixels = augment(window, shape.height, shape.width, channels, mb.seeds[k], this.cfg.augment);
+      const view: View = { canvas: whole, side, seed: mb.seeds[k], augment: this.cfg.augment };
+      let pixels = viewPixels(await this.images.pixels(index), channels, view);
       labels[k] = this.cfg.labels[index];
-      if (mb.pastes?.[k]) {
+      const real = await this.masks.mask(index);
+      if (real) {
+        const target = maskOnGrid(viewMask(real, view), shape.height, shape.width, rows, cols);
+        targets.set(target, k * rows * cols);
+        // A defect image whose mask misses this crop (or is empty) says nothing certain about it.
+        weights[k] = labels[k] !== defectClass || target.some((v) => v > 0) ? 1 : 0;
+      } else if (mb.pastes?.[k]) {
         const pasted = pasteOnCanvas(pixels, shape, channels, hashSeed(mb.seeds[k], 'paste'));
         pixels = pasted.pixels;
         labels[k] = defectClass;

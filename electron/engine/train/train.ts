@@ -10,6 +10,9 @@ import { initBackend, describeBackend } from '../backend.ts';
 import { chooseTrainingEngine } from '../onnx/onnx-training.ts';
 import { initialiseResNet } from '../init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../manifest.ts';
+import { recordTrainedMasks } from '../trained-masks.ts';
+import { truthPath } from '../truth.ts';
+import { probeMaskSize } from '../../data/mask-reader.ts';
 import { saveModelDir } from '../model-dir.ts';
 import { fitMapScale } from '../fit-map-scale.ts';
 import { fitModelCalibration } from '../fit-calibration.ts';
@@ -94,6 +97,13 @@ export interface TrainOptions {
    * fine-tune). False keeps the last step's.
    */
   keepBest: boolean;
+  /**
+   * `kizu train --masks`: a defective training-split image with a mask (the dataset's, or a
+   * project's reviewed one written into its training set) supervises the class-score map with
+   * it, at layer4's resolution, in place of the label's silence about where. Validation and
+   * test images' masks are never trained on. Needs denseWeight > 0.
+   */
+  masks: boolean;
   /** How the run was asked for, for the manifest's provenance. */
   command?: string;
   /**
@@ -129,6 +139,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   denseWeight: 1,
   clipNorm: 0,
   keepBest: true,
+  masks: false,
 };
 
 /**
@@ -209,6 +220,8 @@ export interface ValidationResult {
 
 export interface TrainResult {
   modelDir: string;
+  /** --masks: masks found on the training images (both splits), and those trained on (the training split's). */
+  masks?: { found: number; used: number };
   cancelled: boolean;
   steps: number;
   validation: ValidationResult | null;
@@ -246,6 +259,7 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
     denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false, keepBest: o.keepBest,
+    masks: o.masks,
   });
 }
 
@@ -293,8 +307,36 @@ function crossEntropy(probabilities: number[], defect: boolean[]): number {
 }
 
 /**
- * Trains the defect classifier on image-level labels only: masks, even when the dataset has
- * them, are never read. Data-parallel over worker threads, gradient accumulation, SGD with
+ * The masks --masks trains on: a defective training-split image's exact mask or mask (truth.ts),
+ * checked against its image's size. Validation images' masks are counted, never used.
+ */
+async function trainingMasks(items: readonly DatasetItem[], sizes: ReadonlyArray<{ width: number; height: number }>, trainIdx: readonly number[], valIdx: readonly number[]) {
+  const perImage: Array<string | null> = items.map(() => null);
+  const withMask = (i: number) => (items[i].isDefect ? truthPath(items[i])?.path ?? null : null);
+  const used: number[] = [];
+  const skipped: string[] = [];
+  for (const i of trainIdx) {
+    const path = withMask(i);
+    if (!path) continue;
+    const size = await probeMaskSize(path).catch((err: Error) => err);
+    if (size instanceof Error || size.width !== sizes[i].width || size.height !== sizes[i].height) {
+      skipped.push(size instanceof Error ? `${path}: ${size.message}` : `${path}: mask is ${size.width}x${size.height} but its image is ${sizes[i].width}x${sizes[i].height}`);
+      continue;
+    }
+    perImage[i] = path;
+    used.push(i);
+  }
+  const inVal = valIdx.filter((i) => withMask(i) !== null).length;
+  const found = used.length + skipped.length + inVal;
+  const message = `masks: ${found} found on the training images, ${used.length} used (the training split's)`
+    + `${inVal ? `; ${inVal} in the validation split, never trained on` : ''}`
+    + `${skipped.length ? `; ${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''}` : ''}`;
+  return { perImage, used, found, message };
+}
+
+/**
+ * Trains the defect classifier on image-level labels (with --masks, also on the training
+ * split's masks, as dense targets of the class-score map). Data-parallel over worker threads, gradient accumulation, SGD with
  * momentum, warm-up + cosine learning rate, class-balanced sampling, checkpoints that resume
  * exactly, a JSONL log; cancel through the signal leaves a checkpoint to resume from.
  */
@@ -324,8 +366,12 @@ export async function train(
   const labelled: LabelledIndex[] = usable.map((item, index) => ({ index, isDefect: item.isDefect }));
   const { train: trainIdx, val: valIdx } = splitTrainVal(labelled, o.valFraction, o.seed);
   const trainSet = trainIdx.map((i) => labelled[i]);
-  const canvas = trainingCanvas(await Promise.all(paths.map((p) => probeImage(p))), o.inputSize);
+  const sizes = await Promise.all(paths.map((p) => probeImage(p)));
+  const canvas = trainingCanvas(sizes, o.inputSize);
   report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
+  if (o.masks && o.denseWeight <= 0) throw new Error('--masks trains the class-score map on the masks: it needs --dense-weight above 0');
+  const masks = o.masks && !o.pretextOnly ? await trainingMasks(usable, sizes, trainIdx, valIdx) : null;
+  if (masks) report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: masks.message });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);
   const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling });
@@ -359,6 +405,7 @@ export async function train(
     mean, std, augment: o.augment, defectClass: DEFECT_CLASS,
     dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
     engine: { name: engine.name, threads: engineThreads },
+    ...(masks ? { masks: masks.perImage } : {}),
   };
   const pool: ShardPool = o.workers > 0 ? await ThreadPool.start(shardConfig, layout.size, o.workers, backend.name) : new InProcessPool(shardConfig, layout.size);
   const optimizer = o.optimizer === 'adamw'
@@ -535,7 +582,8 @@ export async function train(
       seed: o.seed,
       init: o.init,
       backend: trainedOn,
-      notes: [...initNotes, `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
+      ...(masks ? { trainedMasks: await recordTrainedMasks(o.data, masks.used.map((i) => paths[i])) } : {}),
+      notes: [...initNotes, ...(masks ? [masks.message] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
     metrics: {
       ...(validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {}),
@@ -554,5 +602,5 @@ export async function train(
     await fitModelCalibration(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `calibration: ${done} of ${total} validation images` }));
   }
   report({ phase: cancelled ? 'cancelled' : 'done', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: 0, message: cancelled ? 'cancelled; a checkpoint was kept' : 'done', validation: validation ?? undefined });
-  return { modelDir: o.out, cancelled, steps: step, validation, seconds: (Date.now() - started) / 1000 };
+  return { modelDir: o.out, cancelled, steps: step, validation, seconds: (Date.now() - started) / 1000, ...(masks ? { masks: { found: masks.found, used: masks.used.length } } : {}) };
 }
