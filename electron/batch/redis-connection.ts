@@ -36,6 +36,7 @@ function describeFailure(url: string, err: unknown): string {
   if (/NOAUTH/i.test(message)) return `${where}: the server needs a password; put it in the URL (rediss://:PASSWORD@host:port) or KIZU_REDIS_URL`;
   if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return `${where}: connection refused: is redis-server running there, and listening on that address?`;
   if (e?.code === 'ENOTFOUND' || /ENOTFOUND/.test(message)) return `${where}: host not found`;
+  if (/certificate|CERT_|self.signed/i.test(message)) return `${where}: ${message.split('\n')[0]} (a private CA: point NODE_EXTRA_CA_CERTS at its certificate)`;
   if (/ETIMEDOUT|timed? ?out/i.test(message)) return `${where}: no answer within the connect timeout (a firewall, or the wrong port?)`;
   return `${where}: ${message.split('\n')[0]}`;
 }

@@ -8,7 +8,7 @@ import { connectRedis } from '../../../electron/batch/redis-connection.ts';
 import { main } from '../../../electron/cli.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 import { makeImages, recordsWritten, runKizu, startKizu, type KizuRun } from '../helpers/kizu-process.ts';
-import { freePort, RedisServer } from '../helpers/redis-server.ts';
+import { freePort, RedisServer, TLS_FIXTURES } from '../helpers/redis-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kizu-queue-'));
 const images = join(dir, 'images');
@@ -42,7 +42,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startServer(options: { password?: string } = {}): Promise<RedisServer> {
+async function startServer(options: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
   const server = await RedisServer.start(options);
   servers.push(server);
   return server;
@@ -164,6 +164,22 @@ describe('kizu queue and kizu worker on a real Redis', () => {
     const r = await runKizu(['queue', 'status', '--redis', redis.url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^watched: 60\/60 images \(100\.0 %\), 15\/15 chunks done, 0 running, 0 failed; merged as coco in .*: 60 annotated image\(s\)\n$/);
+  });
+
+  it('speaks TLS with a password (rediss://), trusting a private CA through NODE_EXTRA_CA_CERTS, and refuses an untrusted certificate', async () => {
+    const redis = await startServer({ password: 'tls-secret', tls: true });
+    expect(redis.url).toMatch(/^rediss:/);
+    const trusted = { NODE_EXTRA_CA_CERTS: join(TLS_FIXTURES, 'ca.crt') };
+    const parts = join(dir, 'tls', 'parts');
+    const submitted = await runKizu(['queue', 'submit', '--manifest', list, '--chunk', '30', '--parts', parts, '--format', 'coco', '--out', join(dir, 'tls', 'out'), '--batch', 'tls', ...SETTINGS], { ...trusted, KIZU_REDIS_URL: redis.url });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(submitted.stderr).toContain('rediss://:***@127.0.0.1');
+    expect(submitted.stderr).not.toContain('tls-secret');
+    const status = await runKizu(['queue', 'status', '--redis', redis.url], trusted);
+    expect(status.stdout).toMatch(/^tls: 0\/60 images \(0\.0 %\), 0\/2 chunks done, 0 running, 0 failed; merge waits for the chunks\n$/);
+    const untrusted = await runKizu(['queue', 'status', '--redis', redis.url]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/^kizu: redis rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: .*(certificate|self.signed)/i);
   });
 
   it('refuses an unreachable Redis, a wrong password and a malformed manifest in one line, queueing nothing', async () => {

@@ -3,6 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A test CA and a certificate for 127.0.0.1 signed by it (openssl, valid to 2126; the CA's key was not kept). */
+export const TLS_FIXTURES = fileURLToPath(new URL('../../fixtures/redis-tls/', import.meta.url));
 
 /*
  * A real redis-server (Debian's), started by the test itself on a free loopback port, its
@@ -31,20 +35,24 @@ export class RedisServer {
   private process: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'kizu-redis-'));
 
-  private constructor(readonly port: number, readonly password?: string) {}
+  private constructor(readonly port: number, readonly password?: string, readonly tls = false) {}
 
-  static async start(options: { password?: string } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.password);
+  /** With tls, only a TLS port is open (rediss://), its certificate signed by TLS_FIXTURES' ca.crt. */
+  static async start(options: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.password, options.tls);
     await server.launch();
     return server;
   }
 
   get url(): string {
-    return `redis://${this.password ? `:${this.password}@` : ''}127.0.0.1:${this.port}`;
+    return `${this.tls ? 'rediss' : 'redis'}://${this.password ? `:${this.password}@` : ''}127.0.0.1:${this.port}`;
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes'];
+    const listen = this.tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', join(TLS_FIXTURES, 'redis.crt'), '--tls-key-file', join(TLS_FIXTURES, 'redis.key'), '--tls-ca-cert-file', join(TLS_FIXTURES, 'ca.crt'), '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes'];
     if (this.password) args.push('--requirepass', this.password);
     const child = spawn(redisServerPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
