@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -231,7 +231,8 @@ export class PartWriter {
     const earlier: { file: string; bytes: number }[] = [];
     for (const file of await segmentFiles(folder)) {
       const path = join(folder, file);
-      if ((await stat(path)).size === 0) continue;
+      // A run killed before its header line was whole wrote nothing of use.
+      if (segmentLines(path).next().done) continue;
       let bytes = 0;
       const { header: found, records } = readSegment(path, undefined, (b) => (bytes = b));
       const why = headerDifference(header, found);

@@ -44,27 +44,41 @@ async function runMany(opts: WorkerCliOptions): Promise<void> {
   if (opts.images) args.push('--images', opts.images);
   let stopping = false;
   const children = new Set<ChildProcess>();
+  let finished: () => void = () => undefined;
+  const ended = new Promise<void>((resolve) => (finished = resolve));
   const start = () => {
+    const startedAt = Date.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     children.add(child);
     child.on('exit', (code, signal) => {
       children.delete(child);
-      if (stopping) return;
+      if (!stopping && signal === null && Date.now() - startedAt < START_UP_MS) {
+        // It failed as it started (a wrong URL or password: it said why): starting it again would fail the same way.
+        stopping = true;
+        process.exitCode = code || 1;
+        for (const other of children) other.kill('SIGTERM');
+      }
+      if (stopping) {
+        if (children.size === 0) finished();
+        return;
+      }
       log(`worker process ${child.pid} ended (${signal ?? `code ${code}`}); starting another in 5 s`);
       setTimeout(() => !stopping && start(), 5000);
     });
   };
   for (let k = 0; k < opts.processes; k++) start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      stopping = true;
-      for (const child of children) child.kill(signal);
-      const check = setInterval(() => children.size === 0 && (clearInterval(check), resolve()), 200);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const child of children) child.kill(signal);
+    if (children.size === 0) finished();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await ended;
 }
+
+/** A worker process that ends this soon after it started, by itself, failed to start. */
+const START_UP_MS = 20_000;
 
 export function registerWorker(program: Command): void {
   program

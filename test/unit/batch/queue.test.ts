@@ -31,9 +31,14 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  // SIGTERM first: a `kizu worker --processes N` passes it on to its worker processes.
   for (const w of workers.splice(0)) {
-    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-    await w.done;
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill('SIGTERM');
+      const timer = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
+      await w.done;
+      clearTimeout(timer);
+    }
   }
 });
 
@@ -132,7 +137,8 @@ describe('kizu queue and kizu worker on a real Redis', () => {
   it('a Redis killed and restarted mid-run (append-only file on) loses no job', async () => {
     const redis = await startServer();
     const { parts, out } = await submit(redis.url, 'restarted');
-    startWorkers(redis.url, 2);
+    // One kizu worker supervising two worker processes.
+    workers.push(startKizu(['worker', '--redis', redis.url, '--lock-seconds', '3', '--processes', '2']));
     const until = Date.now() + 60_000;
     while (rangeFolders(parts).filter((f) => existsSync(join(f, 'done.json'))).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     const doneBefore = rangeFolders(parts).filter((f) => existsSync(join(f, 'done.json'))).length;
@@ -199,6 +205,10 @@ describe('kizu queue and kizu worker on a real Redis', () => {
     const worker = await runKizu(['worker', '--redis', wrongUrl]);
     expect(worker.code).toBe(1);
     expect(worker.stderr).toMatch(/^kizu: redis .*: wrong password or user/);
+    // Worker processes that cannot start are not started again and again: their supervisor ends too.
+    const supervised = await runKizu(['worker', '--redis', `redis://127.0.0.1:${port}`, '--processes', '2']);
+    expect(supervised.code).toBe(1);
+    expect(supervised.stderr.match(/connection refused/g)).toHaveLength(2);
 
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, readFileSync(list, 'utf8').replace('{"id":"img-000.png"}', '{"name":"img-000.png"}'));

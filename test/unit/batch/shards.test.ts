@@ -238,4 +238,18 @@ describe('an image that fails in its shard', () => {
     const merged = readFileSync(join(dir, 'bad-merged', 'annotations/instances_default.json'));
     expect(merged.equals(readFileSync(join(dir, 'bad-single', 'annotations/instances_default.json')))).toBe(true);
   });
+
+  it('carries on past a segment whose run was killed while writing its header', async () => {
+    const badList = join(dir, 'with-bad.jsonl');
+    const parts = join(dir, 'torn-parts');
+    const range = join(parts, rangeFolderName({ start: 0, end: 4 }));
+    mkdirSync(range, { recursive: true });
+    writeFileSync(join(range, 'seg-elsewhere-1-00000000.jsonl'), '{"format":"kizu-export-part","vers');
+    quiet();
+    expect(await main(['node', 'kizu', 'export', '--manifest', badList, '--shard', '0/1', '--out', parts, ...SETTINGS])).toBe(1);
+    vi.restoreAllMocks();
+    process.exitCode = 0;
+    expect(existsSync(join(range, 'done.json'))).toBe(true);
+    expect(recordsWritten(range)).toBe(4);
+  });
 });
