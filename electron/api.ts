@@ -29,6 +29,15 @@ export const MAP_LAYERS = [...CAM_LAYER_NAMES, 'fused'] as const;
 export type MapLayer = (typeof MAP_LAYERS)[number];
 
 export const EXPORT_FORMATS = ['coco', 'coco-rle', 'voc', 'yolo', 'labelme', 'png'] as const;
+
+/**
+ * Which scale a map is on: the model's one scale (its manifest's mapScale, fitted on its
+ * validation split: a value means the same on every image, and an OK image stays dark), or
+ * min-max normalised per image (every map stretched to [0, 1]: faint structure shows, but even
+ * an OK image has a hottest place). A model without a map scale has per-image maps only.
+ */
+export const MAP_SCALES = ['model', 'per-image'] as const;
+export type MapScaleName = (typeof MAP_SCALES)[number];
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const id = z.string().min(1).max(4096);
@@ -39,6 +48,8 @@ export const thresholdSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fraction-of-max'), fraction: z.number().min(0).max(1) }),
   z.object({ kind: z.literal('otsu') }),
   z.object({ kind: z.literal('top-percent'), percent: z.number().gt(0).max(100) }),
+  // The model's own default for the map (ModelSummary.mapThresholds), 0.5 where it has none.
+  z.object({ kind: z.literal('model-default') }),
 ]);
 
 export const cleanupSchema = z.object({
@@ -54,13 +65,19 @@ export const maskParamsSchema = z.object({
   layer: z.enum(MAP_LAYERS),
   threshold: thresholdSchema,
   cleanup: cleanupSchema,
+  /** The map thresholded; absent in reviews saved before models had a map scale, whose masks were cut on per-image maps. */
+  scale: z.enum(MAP_SCALES).optional(),
 });
 export type MaskParams = z.infer<typeof maskParamsSchema>;
+
+/** The scale a mask's parameters cut: absent means per image, as every mask was before. */
+export const scaleOfParams = (p: Pick<MaskParams, 'scale'>): MapScaleName => p.scale ?? 'per-image';
 
 export const DEFAULT_MASK_PARAMS: MaskParams = {
   method: 'layercam',
   layer: 'fused',
-  threshold: { kind: 'value', value: 0.5 },
+  scale: 'model',
+  threshold: { kind: 'model-default' },
   cleanup: { openRadius: 0, closeRadius: 0, fillHoles: true, minArea: 16 },
 };
 
@@ -117,6 +134,8 @@ export const requestSchemas = {
   explain: z.object({
     id,
     methods: z.array(z.enum(CAM_METHOD_NAMES)).min(1).default(['layercam', 'gradcam', 'gradcampp']),
+    /** Maps on the model's scale where it has one (the response says which scale it gave), or stretched per image. */
+    scale: z.enum(MAP_SCALES).default('model'),
   }),
   getReview: z.object({ id }),
   saveReview: z.object({
@@ -178,6 +197,16 @@ export interface ModelSummary {
   inputChannels: 1 | 3;
   inputSize: string;
   metrics: Record<string, unknown>;
+  /**
+   * The default mask threshold per method and map on the model's map scale, chosen on its
+   * validation split (null where none was fitted); null: the model has no map scale, so its
+   * maps are normalised per image and the default threshold is 0.5.
+   */
+  mapThresholds: Record<CamMethodName, Record<MapLayer, number | null>> | null;
+  /** Whether defect probabilities are calibrated on the model's validation split (else the raw softmax). */
+  calibrated: boolean;
+  /** The defect probability at or above which an image is called defective: chosen on the validation split, else 0.5. */
+  decisionThreshold: number;
 }
 
 export interface EngineInfo {
@@ -244,7 +273,7 @@ export interface ImagePixels {
   png: Uint8Array;
 }
 
-/** A normalised [0, 1] map at the image's resolution. */
+/** A [0, 1] map at the image's resolution, on the scale its response names. */
 export interface WireMap {
   width: number;
   height: number;
@@ -255,10 +284,15 @@ export interface ExplainResponse {
   id: string;
   modelName: string;
   targetClass: number;
+  /** The softmax, uncalibrated. */
   probabilities: number[];
+  /** Calibrated on the model's validation split where `calibrated`, else the softmax's. */
   defectProbability: number;
+  calibrated: boolean;
   /** maps[method][layer]: every requested method on layer2, layer3, layer4 and fused. */
   maps: Partial<Record<CamMethodName, Record<MapLayer, WireMap>>>;
+  /** The scale the maps are on: per image when asked, or when the model has no map scale. */
+  scale: MapScaleName;
   /** Wall-clock ms the engine took, for the status bar. */
   elapsedMs: number;
 }
