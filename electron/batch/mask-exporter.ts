@@ -3,6 +3,8 @@ import { readImage } from '../data/image-io.ts';
 import { packExportItem, type PackedExportItem } from '../data/packed-export-items.ts';
 import { initBackend } from '../engine/backend.ts';
 import { Explainer } from '../engine/explain.ts';
+import type { MapScale } from '../engine/manifest.ts';
+import { scaledMap } from '../engine/map-scale.ts';
 import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
@@ -12,8 +14,9 @@ import type { ExportSettings } from './export-settings.ts';
 export type ImageOutcome = { kind: 'item'; item: PackedExportItem } | { kind: 'below-score'; score: number };
 
 /**
- * The engine half of an export, one image at a time: classify and explain it, make its map a
- * mask with the maskFromMap the app previews with, and pack it. A single `kizu export`, a
+ * The engine half of an export, one image at a time: classify and explain it (the score
+ * calibrated where the model has a calibration), make its map a mask with the maskFromMap the
+ * app previews with, on the model's map scale where it has one, and pack it. A single `kizu export`, a
  * shard and a queue worker all go through here, which is what makes their parts merge into
  * the very bytes a single export writes.
  */
@@ -21,9 +24,9 @@ export class MaskExporter {
   private constructor(
     private readonly explainer: Explainer,
     private readonly settings: ExportSettings,
-    private readonly defectClass: number,
     readonly modelName: string,
     readonly engine: string,
+    private readonly mapScale: MapScale | undefined,
   ) {}
 
   static async open(modelPath: string, settings: ExportSettings): Promise<MaskExporter> {
@@ -31,7 +34,7 @@ export class MaskExporter {
     const model = await loadModel(modelPath);
     const explainer = Explainer.fromModel(model);
     model.net.dispose();
-    return new MaskExporter(explainer, settings, model.manifest.defectClass, model.manifest.name, await mapsEngineLine(explainer, backend));
+    return new MaskExporter(explainer, settings, model.manifest.name, await mapsEngineLine(explainer, backend), model.manifest.mapScale);
   }
 
   async exportImage(path: string, fileName: string): Promise<ImageOutcome> {
@@ -39,10 +42,12 @@ export class MaskExporter {
     const layers: CamLayer[] = s.layer === 'fused' ? [...CAM_LAYERS] : [s.layer];
     const image = await readImage(path);
     const result = await this.explainer.explain(image, { methods: [s.method], layers, fused: s.layer === 'fused' });
-    const score = result.probabilities[this.defectClass];
+    const score = result.defectProbability;
     if (!s.all && !(score >= s.minScore)) return { kind: 'below-score', score };
     const maps = result.maps[s.method]!;
-    const map = s.layer === 'fused' ? maps.fused! : maps.layers[s.layer]!.normalised;
+    const map = this.mapScale
+      ? { width: image.width, height: image.height, data: await scaledMap(result, s.method, s.layer, this.mapScale) }
+      : s.layer === 'fused' ? maps.fused! : maps.layers[s.layer]!.normalised;
     const { mask } = maskFromMap(map, {
       threshold: s.threshold,
       cleanup: { minArea: s.minArea, openRadius: s.open, closeRadius: s.close, fillHoles: s.fillHoles },

@@ -11,6 +11,7 @@ import { parseShard, shardRange, type Shard } from '../batch/shard.ts';
 import { unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
 import { writeExport } from '../data/export-writer.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
+import { modelDefaults } from '../engine/model-defaults.ts';
 import { defaultModelDir } from '../paths.ts';
 import { nonNegativeInt } from './cli-options.ts';
 import { failureLine } from './failure-line.ts';
@@ -42,13 +43,15 @@ export interface MaskCliOptions {
   model: string;
   method: CamMethod;
   layer: MapChoice;
-  threshold: ThresholdMethod;
+  /** Absent: the model's default for the map on its map scale, else 0.5. */
+  threshold?: ThresholdMethod;
   minArea: number;
   open: number;
   close: number;
   fillHoles: boolean;
   all?: boolean;
-  minScore: number;
+  /** Absent: the model's decision threshold, else 0.5. */
+  minScore?: number;
 }
 
 interface ExportCliOptions extends MaskCliOptions {
@@ -59,16 +62,18 @@ interface ExportCliOptions extends MaskCliOptions {
   out: string;
 }
 
-export function settingsOf(opts: MaskCliOptions): ExportSettings {
+/** The export's settings, what the options leave out taken from the model (its map scale's threshold, its decision threshold). */
+export async function settingsOf(opts: MaskCliOptions): Promise<ExportSettings> {
+  const defaults = opts.threshold && opts.minScore !== undefined ? null : await modelDefaults(opts.model, opts.method, opts.layer);
   return canonicalSettings({
     method: opts.method,
     layer: opts.layer,
-    threshold: opts.threshold,
+    threshold: opts.threshold ?? { kind: 'value', value: defaults!.threshold },
     minArea: opts.minArea,
     open: opts.open,
     close: opts.close,
     fillHoles: opts.fillHoles,
-    minScore: opts.minScore,
+    minScore: opts.minScore ?? defaults!.minScore,
     all: opts.all ?? false,
   });
 }
@@ -91,8 +96,9 @@ export async function runExport(opts: ExportCliOptions): Promise<{ exported: num
   if (!opts.format) throw new Error('kizu export: --format is needed (only --shard writes format-free parts, which kizu merge formats)');
   const manifest = await imageList(opts);
   if (manifest.ids.length === 0) throw new Error(`${opts.images ?? opts.manifest}: no images (PNG, JPEG, BMP, TIFF) found`);
-  const exporter = await MaskExporter.open(opts.model, settingsOf(opts));
-  process.stderr.write(`kizu export: ${manifest.ids.length} image(s), ${exporter.modelName} on ${exporter.engine}\n`);
+  const settings = await settingsOf(opts);
+  const exporter = await MaskExporter.open(opts.model, settings);
+  process.stderr.write(`kizu export: ${manifest.ids.length} image(s), ${exporter.modelName} on ${exporter.engine}; ${await defaultsLine(opts, settings)}\n`);
   const items: PackedExportItem[] = [];
   let failed = 0;
   const progress = terminalProgress(manifest.ids.length, 'export');
@@ -129,7 +135,7 @@ async function runShard(opts: ExportCliOptions, shard: Shard): Promise<{ exporte
     manifest: { digest: manifest.digest, images: manifest.ids.length },
     range,
     model: { name: '', digest: await modelDigest(opts.model) },
-    settings: settingsOf(opts),
+    settings: await settingsOf(opts),
   };
   const exporter = await MaskExporter.open(opts.model, header.settings);
   header.model.name = exporter.modelName;
@@ -155,18 +161,27 @@ async function runShard(opts: ExportCliOptions, shard: Shard): Promise<{ exporte
   return { exported: result.exported, failed: result.failed, files: [folder] };
 }
 
+/** Says where the threshold and the minimum score came from, so a log shows what the masks were cut at. */
+async function defaultsLine(opts: MaskCliOptions, settings: ExportSettings): Promise<string> {
+  const d = await modelDefaults(opts.model, opts.method, opts.layer);
+  const t = settings.threshold;
+  const threshold = opts.threshold ? `threshold ${JSON.stringify(t)}` : `threshold ${d.threshold} (${d.thresholdFromModel ? "the model's default for this map" : 'the model has no map scale: maps normalised per image'})`;
+  const score = opts.minScore !== undefined ? `min score ${settings.minScore}` : `min score ${settings.minScore} (${d.minScoreFromModel ? "the model's decision threshold" : 'uncalibrated model'})`;
+  return `${threshold}, ${score}`;
+}
+
 /** The model and the options that make an image's mask, shared by kizu export and kizu queue submit. */
 export function addMaskOptions(command: Command): Command {
   return command
     .option('--model <dir>', 'Kizu model directory or ResNet50 .safetensors', defaultModelDir())
     .option('--method <name>', `CAM method: ${CAM_METHODS.join(', ')}`, choice('--method', CAM_METHODS), 'layercam')
     .option('--layer <name>', `map: ${MAP_CHOICES.join(', ')}`, choice('--layer', MAP_CHOICES), 'fused')
-    .option('--threshold <t>', 'a value in [0, 1], otsu, max:F (fraction of the maximum) or top:P (top P %)', parseThreshold, { kind: 'value', value: 0.5 } as ThresholdMethod)
+    .option('--threshold <t>', "a value in [0, 1], otsu, max:F (fraction of the maximum) or top:P (top P %); default: the model's threshold for the map on its map scale, else 0.5", parseThreshold)
     .option('--min-area <px>', 'drop components smaller than this', nonNegativeInt('--min-area'), 16)
     .option('--open <px>', 'morphological opening radius', nonNegativeInt('--open'), 0)
     .option('--close <px>', 'morphological closing radius', nonNegativeInt('--close'), 0)
     .option('--no-fill-holes', 'keep holes inside components')
-    .option('--min-score <p>', 'defect probability an image needs to be annotated', Number.parseFloat, 0.5)
+    .option('--min-score <p>', "defect probability an image needs to be annotated; default: the model's decision threshold (calibrated on its validation split), else 0.5", Number.parseFloat)
     .option('--all', 'annotate every image, whatever the classifier says');
 }
 

@@ -54,7 +54,7 @@ export function registerQueue(program: Command): void {
         format: opts.format,
         out: opts.out,
         model: opts.model,
-        settings: settingsOf(opts),
+        settings: await settingsOf(opts),
         batch: opts.batch,
       });
       process.stdout.write(`${batch}\n`);

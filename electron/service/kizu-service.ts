@@ -180,15 +180,15 @@ export function createKizuService(opts: ServiceOptions): KizuService {
       return thumb;
     },
 
-    async explain({ id, methods }) {
+    async explain({ id, methods, scale }) {
       const p = project();
       const { image, path } = await p.pathOf(id);
-      const result = await engineCall(opts.engine.call('explain', { path, modifiedAt: image.modifiedAt, methods }));
+      const result = await engineCall(opts.engine.call('explain', { path, modifiedAt: image.modifiedAt, methods, scale }));
       if (p.summary(id).score !== result.defectProbability) {
         p.record(await p.store.saveScore(id, result.defectProbability, result.modelName));
       }
-      const { modelName, targetClass, probabilities, defectProbability, maps, elapsedMs } = result;
-      return { id, modelName, targetClass, probabilities, defectProbability, maps, elapsedMs };
+      const { modelName, targetClass, probabilities, defectProbability, calibrated, maps, scale: mapScale, elapsedMs } = result;
+      return { id, modelName, targetClass, probabilities, defectProbability, calibrated, maps, scale: mapScale, elapsedMs };
     },
 
     async getReview({ id }) {

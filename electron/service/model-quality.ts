@@ -1,5 +1,6 @@
-import type { CamMethodName, MapLayer, MaskParams, ModelQuality } from '../api.ts';
+import { scaleOfParams, type CamMethodName, type MapLayer, type MaskParams, type ModelQuality } from '../api.ts';
 import { maskFromMap } from '../annotate/cleanup.ts';
+import { modelDefaultThreshold, resolveThreshold, type MapThresholds } from '../annotate/mask-threshold.ts';
 import { emptyCounts, miou, PixelRoc, segmentationCounts } from '../data/metrics.ts';
 import { readMaskPng } from '../data/project-store.ts';
 import type { ExplainArgs, ExplainResult } from '../worker/protocol.ts';
@@ -15,6 +16,8 @@ export interface QualityItem {
 
 export interface QualityRun {
   explain: (args: ExplainArgs) => Promise<ExplainResult>;
+  /** The model's default thresholds on its map scale (ModelSummary.mapThresholds), for reviews saved with 'model-default'. */
+  mapThresholds: MapThresholds | null;
   signal: AbortSignal;
   progress: (done: number, total: number, what: string) => void;
 }
@@ -42,14 +45,15 @@ export async function measureQuality(model: string, items: readonly QualityItem[
   for (const [n, item] of items.entries()) {
     if (run.signal.aborted) throw Object.assign(new Error('cancelled'), { cancelled: true });
     const truth = await readMaskPng(item.mask.path, item.mask.width, item.mask.height);
-    const result = await run.explain({ path: item.path, modifiedAt: item.modifiedAt, methods: [method] });
+    const result = await run.explain({ path: item.path, modifiedAt: item.modifiedAt, methods: [method], scale: scaleOfParams(item.params) });
     const map = result.maps[method]?.[layer];
     if (!map) throw new Error(`${item.id}: the engine returned no ${method} ${layer} map`);
     if (map.width !== truth.width || map.height !== truth.height) {
       throw new Error(`${item.id}: its reviewed mask is ${truth.width}x${truth.height}, the image ${map.width}x${map.height}`);
     }
     roc.add(map.data, truth.data);
-    segmentationCounts(maskFromMap(map, { threshold: item.params.threshold, cleanup: item.params.cleanup }).mask.data, truth.data, counts);
+    const threshold = resolveThreshold(item.params.threshold, modelDefaultThreshold(run.mapThresholds, method, layer, result.scale));
+    segmentationCounts(maskFromMap(map, { threshold, cleanup: item.params.cleanup }).mask.data, truth.data, counts);
     run.progress(n + 1, items.length, item.id);
   }
   const pixelAuroc = roc.auroc();

@@ -108,6 +108,7 @@ export function createProjectLoop(deps: LoopDeps): ProjectLoop {
     return jobs.start('quality', items.length, `measuring ${model.name} on ${items.length} reviewed mask(s)`, async (ctx) => {
       const quality = await measureQuality(model.path, items, {
         explain: (args) => engine.call('explain', args, { signal: ctx.signal }),
+        mapThresholds: model.mapThresholds,
         signal: ctx.signal,
         progress: (done, total, what) => ctx.progress({ done, total, message: what }),
       });

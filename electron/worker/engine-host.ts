@@ -1,12 +1,15 @@
-import type { BackendSummary, CamMethodName, MapLayer, ModelSummary, WireMap } from '../api.ts';
+import type { BackendSummary, CamMethodName, MapLayer, MapScaleName, ModelSummary, WireMap } from '../api.ts';
+import type { MapThresholds } from '../annotate/mask-threshold.ts';
 import { readImage } from '../data/image-io.ts';
 import { describeBackend, initBackend, type BackendInfo } from '../engine/backend.ts';
+import { decisionThreshold } from '../engine/calibration.ts';
 import { Explainer, type ExplainEngineInfo, type Explanation } from '../engine/explain.ts';
-import type { Manifest } from '../engine/manifest.ts';
+import type { Manifest, MapScale } from '../engine/manifest.ts';
+import { scaledMaps } from '../engine/map-scale.ts';
 import { chooseMapsEngine, type MapsEngine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS } from '../engine/resnet-spec.ts';
-import { ExplainCache, type CachedExplanation } from './explain-cache.ts';
+import { ExplainCache, type CachedExplanation, type MapsByScale } from './explain-cache.ts';
 import { PriorityGate, type Priority } from './priority-gate.ts';
 import type { ClassifyResult, EngineStatus, ExplainArgs, ExplainResult } from './protocol.ts';
 
@@ -35,10 +38,19 @@ export function modelSummary(manifest: Manifest, source: string): ModelSummary {
     inputChannels: manifest.inputChannels,
     inputSize: size.policy === 'fixed' ? `${size.width}x${size.height}` : `native (longest side at most ${size.maxSide})`,
     metrics: manifest.metrics,
+    mapThresholds: manifest.mapScale ? mapThresholdsOf(manifest.mapScale) : null,
+    calibrated: manifest.calibration !== undefined,
+    decisionThreshold: decisionThreshold(manifest),
   };
 }
 
-function toWireMaps(result: Explanation, method: CamMethodName): Record<MapLayer, WireMap> {
+function mapThresholdsOf(scale: MapScale): NonNullable<ModelSummary['mapThresholds']> {
+  const { layercam, gradcam, gradcampp } = scale.methods;
+  return { layercam: { ...layercam.threshold }, gradcam: { ...gradcam.threshold }, gradcampp: { ...gradcampp.threshold } };
+}
+
+/** One method's maps per image and, where the model has a map scale, on it (engine/map-scale.ts). */
+async function toWireMaps(result: Explanation, method: CamMethodName, scale: MapScale | undefined): Promise<MapsByScale> {
   const maps = result.maps[method];
   if (!maps?.fused) throw new Error(`the engine returned no ${method} maps`);
   const layer = (name: (typeof CAM_LAYERS)[number]) => {
@@ -46,7 +58,12 @@ function toWireMaps(result: Explanation, method: CamMethodName): Record<MapLayer
     if (!m) throw new Error(`the engine returned no ${method} map for ${name}`);
     return m.normalised;
   };
-  return { layer2: layer('layer2'), layer3: layer('layer3'), layer4: layer('layer4'), fused: maps.fused };
+  const perImage = { layer2: layer('layer2'), layer3: layer('layer3'), layer4: layer('layer4'), fused: maps.fused };
+  if (!scale) return { 'per-image': perImage };
+  const scaled = await scaledMaps(result, method, scale);
+  const [height, width] = result.imageSize;
+  const wire = (name: MapLayer): WireMap => ({ width, height, data: scaled[name]! });
+  return { 'per-image': perImage, model: { layer2: wire('layer2'), layer3: wire('layer3'), layer4: wire('layer4'), fused: wire('fused') } };
 }
 
 /**
@@ -115,7 +132,20 @@ export class EngineHost {
     return this.model?.summary.name ?? null;
   }
 
-  /** Maps for every requested method on layer2..4 and fused, computed once per image and model. */
+  /** The current model's default mask thresholds on its map scale (null: it has none), for exports to resolve 'model-default'. */
+  get mapThresholds(): MapThresholds | null {
+    return this.requireModel().summary.mapThresholds;
+  }
+
+  /** Where the current model calls an image defective by default. */
+  get decisionThreshold(): number {
+    return this.requireModel().summary.decisionThreshold;
+  }
+
+  /**
+   * Maps for every requested method on layer2..4 and fused, computed once per image and model,
+   * on the model's scale (where it has one) and per image alike: switching scale reads the cache.
+   */
   async explain(args: ExplainArgs, priority: Priority = 'interactive'): Promise<ExplainResult> {
     const started = performance.now();
     const model = this.requireModel();
@@ -133,19 +163,21 @@ export class EngineHost {
           modelName: model.summary.name,
           targetClass: result.targetClass,
           probabilities: result.probabilities,
-          defectProbability: result.probabilities[model.manifest.defectClass],
+          defectProbability: result.defectProbability,
+          calibrated: result.calibrated,
           maps: {},
         };
-        for (const m of missing) fresh.maps[m] = toWireMaps(result, m);
+        for (const m of missing) fresh.maps[m] = await toWireMaps(result, m, model.manifest.mapScale);
         return fresh;
       });
       if (this.model?.generation === model.generation) this.cache.set(key, entry);
     }
+    const scale: MapScaleName = (args.scale ?? 'model') === 'model' && model.manifest.mapScale ? 'model' : 'per-image';
     const maps: ExplainResult['maps'] = {};
-    for (const m of args.methods) maps[m] = entry.maps[m];
+    for (const m of args.methods) maps[m] = entry.maps[m]![scale];
     return {
       modelName: entry.modelName, targetClass: entry.targetClass, probabilities: entry.probabilities,
-      defectProbability: entry.defectProbability, maps, elapsedMs: performance.now() - started, cached: missing.length === 0,
+      defectProbability: entry.defectProbability, calibrated: entry.calibrated, maps, scale, elapsedMs: performance.now() - started, cached: missing.length === 0,
     };
   }
 

@@ -1,16 +1,22 @@
-import type { CamMethodName, MapLayer, WireMap } from '../api.ts';
+import type { CamMethodName, MapLayer, MapScaleName, WireMap } from '../api.ts';
+
+/** One method's maps on each scale the model has: per image always, on the model's scale where it has one. */
+export type MapsByScale = { [S in MapScaleName]?: Record<MapLayer, WireMap> } & { 'per-image': Record<MapLayer, WireMap> };
 
 export interface CachedExplanation {
   modelName: string;
   targetClass: number;
   probabilities: number[];
   defectProbability: number;
-  maps: Partial<Record<CamMethodName, Record<MapLayer, WireMap>>>;
+  calibrated: boolean;
+  maps: Partial<Record<CamMethodName, MapsByScale>>;
 }
 
 function bytesOf(e: CachedExplanation): number {
   let n = 0;
-  for (const layers of Object.values(e.maps)) for (const map of Object.values(layers)) n += map.data.byteLength;
+  for (const scales of Object.values(e.maps)) {
+    for (const layers of Object.values(scales)) for (const map of Object.values(layers)) n += map.data.byteLength;
+  }
   return n;
 }
 

@@ -1,4 +1,6 @@
+import { scaleOfParams } from '../api.ts';
 import { maskFromMap } from '../annotate/cleanup.ts';
+import { modelDefaultThreshold, resolveThreshold } from '../annotate/mask-threshold.ts';
 import { exportAnnotations } from '../annotate/formats/index.ts';
 import type { ExportItem } from '../annotate/types.ts';
 import { writeExport } from '../data/export-writer.ts';
@@ -6,9 +8,6 @@ import { packedBytes, packExportItem, unpackExportItems, type PackedExportItem }
 import { readMaskPng } from '../data/project-store.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { ExportArgs, ExportPlanItem, ExportResult, Progress } from './protocol.ts';
-
-/** An unreviewed image goes into "all defective" when the model gives it at least this. */
-export const DEFECT_PROBABILITY_CUT = 0.5;
 
 export class Cancelled extends Error {
   constructor() {
@@ -19,7 +18,9 @@ export class Cancelled extends Error {
 
 /**
  * One export: each image's reviewed mask, or the mask its stored parameters make from its
- * map (maskFromMap, the preview's own path), into one annotation format. An image that fails
+ * map on the scale they name (maskFromMap, the preview's own path, with the model's default
+ * threshold resolved as the preview resolves it), into one annotation format. An unreviewed
+ * image goes into "all defective" when its score reaches the model's decision threshold. An image that fails
  * is reported and left out; the files are written only once every image is done, so a
  * cancelled export writes nothing, and until then each mask is held deflated.
  */
@@ -62,7 +63,7 @@ export async function runExport(
 async function exportItem(host: EngineHost, plan: ExportPlanItem, scores: ExportResult['scores']): Promise<ExportItem | null> {
   let explained: Awaited<ReturnType<EngineHost['explain']>> | undefined;
   const explain = async () => {
-    explained ??= await host.explain({ path: plan.path, modifiedAt: plan.modifiedAt, methods: [plan.params.method] }, 'batch');
+    explained ??= await host.explain({ path: plan.path, modifiedAt: plan.modifiedAt, methods: [plan.params.method], scale: scaleOfParams(plan.params) }, 'batch');
     return explained;
   };
   let score = plan.score;
@@ -72,9 +73,14 @@ async function exportItem(host: EngineHost, plan: ExportPlanItem, scores: Export
     score = result.defectProbability;
     scores.push({ id: plan.id, score, model: result.modelName });
   }
-  if (!plan.reviewedDefect && score! < DEFECT_PROBABILITY_CUT) return null;
-  const mask = plan.mask
-    ? await readMaskPng(plan.mask.path, plan.mask.width, plan.mask.height)
-    : maskFromMap((await explain()).maps[plan.params.method]![plan.params.layer], { threshold: plan.params.threshold, cleanup: plan.params.cleanup }).mask;
+  if (!plan.reviewedDefect && score! < host.decisionThreshold) return null;
+  const mask = plan.mask ? await readMaskPng(plan.mask.path, plan.mask.width, plan.mask.height) : derivedMask(host, plan, await explain());
   return { fileName: plan.id, width: mask.width, height: mask.height, mask, ...(score === null ? {} : { score }) };
+}
+
+/** The mask an image's parameters make of its map: the preview's computation (review store), threshold resolved alike. */
+function derivedMask(host: EngineHost, plan: ExportPlanItem, explained: Awaited<ReturnType<EngineHost['explain']>>) {
+  const { method, layer, threshold, cleanup } = plan.params;
+  const modelDefault = modelDefaultThreshold(host.mapThresholds, method, layer, explained.scale);
+  return maskFromMap(explained.maps[method]![layer], { threshold: resolveThreshold(threshold, modelDefault), cleanup }).mask;
 }

@@ -1,5 +1,5 @@
 import type {
-  BackendSummary, CamMethodName, ExplainResponse, ExportFormat, JobEvent, MapsEngineSummary, MaskParams, ModelSummary, TrainingParams,
+  BackendSummary, CamMethodName, ExplainResponse, MapScaleName, ExportFormat, JobEvent, MapsEngineSummary, MaskParams, ModelSummary, TrainingParams,
 } from '../api.ts';
 
 /** The messages between the service (main thread) and the engine worker. */
@@ -17,6 +17,8 @@ export interface ExplainArgs {
   /** With the path, what identifies the image in the cache: an edited file is a new image. */
   modifiedAt: number;
   methods: CamMethodName[];
+  /** The model's map scale where it has one (the default), or per image. */
+  scale?: MapScaleName;
 }
 
 export interface ExplainResult extends Omit<ExplainResponse, 'id'> {
@@ -26,6 +28,7 @@ export interface ExplainResult extends Omit<ExplainResponse, 'id'> {
 
 export interface ClassifyResult {
   modelName: string;
+  /** Calibrated where the model has a calibration. */
   defectProbability: number;
 }
 

@@ -5,7 +5,7 @@ import { PriorityGate } from '../../../electron/worker/priority-gate.ts';
 
 function entry(bytesPerMap: number): CachedExplanation {
   const map = (): WireMap => ({ width: bytesPerMap / 4, height: 1, data: new Float32Array(bytesPerMap / 4) });
-  return { modelName: 'm', targetClass: 1, probabilities: [0.5, 0.5], defectProbability: 0.5, maps: { layercam: { layer2: map(), layer3: map(), layer4: map(), fused: map() } } };
+  return { modelName: 'm', targetClass: 1, probabilities: [0.5, 0.5], defectProbability: 0.5, calibrated: false, maps: { layercam: { 'per-image': { layer2: map(), layer3: map(), layer4: map(), fused: map() } } } };
 }
 
 describe('ExplainCache', () => {
