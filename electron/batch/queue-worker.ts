@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { describeIssues } from '../annotate/formats/common.ts';
 import { chunkJobSchema, chunkResultSchema, mergeJobSchema, QUEUE_NAME, type ChunkJob, type ChunkResult } from './export-queue.ts';
 import { canonicalSettings, modelDigest } from './export-settings.ts';
 import { readManifest, withRoot, type ImageManifest } from './image-manifest.ts';
@@ -9,6 +11,13 @@ import { MaskExporter } from './mask-exporter.ts';
 import { mergeParts } from './part-merge.ts';
 import { PART_FORMAT, type PartHeader } from './part-store.ts';
 import { exportRange } from './range-export.ts';
+
+/** A job's data as its schema says, or a failure no retry can mend (a job of another Kizu version, or not Kizu's). */
+function jobData<T>(schema: z.ZodType<T>, job: Job): T {
+  const parsed = schema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(describeIssues(`job ${job.id} (${job.name})`, parsed.error.issues));
+  return parsed.data;
+}
 
 export interface WorkerOptions {
   /** How long a job stays this worker's without a sign of life; after that another worker takes it over. */
@@ -45,9 +54,9 @@ export class QueueWorker {
   }
 
   private async process(job: Job): Promise<unknown> {
-    if (job.name === 'chunk') return this.chunk(job, chunkJobSchema.parse(job.data));
+    if (job.name === 'chunk') return this.chunk(job, jobData(chunkJobSchema, job));
     if (job.name === 'merge') {
-      const merge = mergeJobSchema.parse(job.data);
+      const merge = jobData(mergeJobSchema, job);
       this.options.log(`${job.id}: merging ${merge.chunks} part(s) as ${merge.format} into ${merge.out}`);
       const report = await mergeParts([merge.parts], merge.format, merge.out);
       for (const line of report.failures) this.options.log(`${job.id}: left out, failed in its chunk: ${line}`);
