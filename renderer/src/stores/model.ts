@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
-import type { CamMethodName, EngineInfo, ExplainResponse, ModelSummary } from '../../../electron/api.ts';
+import type { CamMethodName, EngineInfo, ExplainResponse, MapScaleName, ModelSummary } from '../../../electron/api.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
 import { useJobsStore } from './jobs.ts';
@@ -10,7 +10,7 @@ import { useProjectStore } from './project.ts';
 /** Maps of this many (image, method) pairs stay in memory: going back a few images is instant. */
 const CACHE_SIZE = 12;
 
-const keyOf = (id: string, method: CamMethodName) => `${method}\u0000${id}`;
+const keyOf = (id: string, method: CamMethodName, scale: MapScaleName) => `${scale}\u0000${method}\u0000${id}`;
 
 /**
  * The engine, the loaded model (with an open folder: the folder's model), the maps it computed,
@@ -32,6 +32,10 @@ export const useModelStore = defineStore('model', () => {
   const generation = ref(0);
 
   const model = computed<ModelSummary | null>(() => engine.value?.model ?? null);
+  /** The model's default mask thresholds on its map scale; null: its maps are per image. */
+  const mapThresholds = computed(() => model.value?.mapThresholds ?? null);
+  /** Where the model calls an image defective: its calibrated decision threshold, else 0.5. */
+  const decisionThreshold = computed(() => model.value?.decisionThreshold ?? 0.5);
   // Started here or by the back end after a re-scoring: either way the figures are on their way.
   const qualityJob = computed(() => jobs.running.find((e) => e.kind === 'quality') ?? null);
   const measuring = computed(() => startingQuality.value || qualityJob.value !== null);
@@ -95,12 +99,12 @@ export const useModelStore = defineStore('model', () => {
     generation.value++;
   }
 
-  function cached(id: string, method: CamMethodName): ExplainResponse | null {
-    return cache.value.get(keyOf(id, method)) ?? null;
+  function cached(id: string, method: CamMethodName, scale: MapScaleName = 'model'): ExplainResponse | null {
+    return cache.value.get(keyOf(id, method, scale)) ?? null;
   }
 
-  function isComputing(id: string, method: CamMethodName): boolean {
-    return computing.value.has(keyOf(id, method));
+  function isComputing(id: string, method: CamMethodName, scale: MapScaleName = 'model'): boolean {
+    return computing.value.has(keyOf(id, method, scale));
   }
 
   function remember(key: string, response: ExplainResponse): void {
@@ -112,11 +116,12 @@ export const useModelStore = defineStore('model', () => {
   }
 
   /**
-   * The maps of one image for one method: from the cache, or from one explain call (concurrent
-   * callers share it). Null when it failed; the failure names the file in a notice.
+   * The maps of one image for one method on one scale (the model's where it has one, the
+   * response says): from the cache, or from one explain call (concurrent callers share it).
+   * Null when it failed; the failure names the file in a notice.
    */
-  function explain(id: string, method: CamMethodName, name = id): Promise<ExplainResponse | null> {
-    const key = keyOf(id, method);
+  function explain(id: string, method: CamMethodName, name = id, scale: MapScaleName = 'model'): Promise<ExplainResponse | null> {
+    const key = keyOf(id, method, scale);
     const hit = cache.value.get(key);
     if (hit) {
       remember(key, hit);
@@ -128,7 +133,7 @@ export const useModelStore = defineStore('model', () => {
     if (engine.value && !engine.value.model) return Promise.resolve(null);
     computing.value = new Set(computing.value).add(key);
     const request = api()
-      .explain({ id, methods: [method] })
+      .explain({ id, methods: [method], scale })
       .then((response) => {
         if (pending.get(key) === request) remember(key, response);
         lastElapsedMs.value = response.elapsedMs;
@@ -151,7 +156,7 @@ export const useModelStore = defineStore('model', () => {
   }
 
   return {
-    engine, model, loading, lastElapsedMs, generation, qualityJob, measuring,
+    engine, model, mapThresholds, decisionThreshold, loading, lastElapsedMs, generation, qualityJob, measuring,
     refreshEngine, loadModel, measureQuality, clearMaps, cached, isComputing, explain,
   };
 });

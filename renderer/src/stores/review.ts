@@ -1,7 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { DEFAULT_MASK_PARAMS, maskParamsSchema, type ImageLabel, type MapLayer, type MaskParams, type ReviewState, type WireMask } from '../../../electron/api.ts';
+import {
+  DEFAULT_MASK_PARAMS, maskParamsSchema, scaleOfParams, type ImageLabel, type MapLayer, type MapScaleName, type MaskParams, type ReviewState, type WireMask,
+} from '../../../electron/api.ts';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
+import { FALLBACK_THRESHOLD, modelDefaultThreshold, resolveThreshold } from '../../../electron/annotate/mask-threshold.ts';
 import type { Mask, ScoreMap } from '../../../electron/annotate/types.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
@@ -32,7 +35,8 @@ const toWire = (m: Mask): WireMask => ({ width: m.width, height: m.height, data:
 function loadWorkingParams(): MaskParams {
   try {
     const parsed = maskParamsSchema.safeParse(JSON.parse(localStorage.getItem(WORKING_PARAMS) ?? 'null'));
-    if (parsed.success) return parsed.data;
+    // Settings saved before maps had the model's scale were chosen on per-image maps: start afresh.
+    if (parsed.success && parsed.data.scale !== undefined) return parsed.data;
   } catch {
     // Unreadable settings from an older version: fall back to the defaults.
   }
@@ -71,18 +75,33 @@ export const useReviewStore = defineStore('review', () => {
   let stroke: BrushPoint | null = null;
 
   const name = computed(() => project.current?.name ?? id.value ?? '');
-  const explained = computed(() => (id.value === null ? null : model.cached(id.value, params.value.method)));
-  const computing = computed(() => id.value !== null && model.isComputing(id.value, params.value.method));
+  /** The scale asked for: the model's (the default), or each map stretched to its own range. */
+  const scale = computed<MapScaleName>(() => scaleOfParams(params.value));
+  const explained = computed(() => (id.value === null ? null : model.cached(id.value, params.value.method, scale.value)));
+  const computing = computed(() => id.value !== null && model.isComputing(id.value, params.value.method, scale.value));
+  /** The scale the maps on screen are on: per image where the model has no map scale. */
+  const mapScale = computed<MapScaleName>(() => explained.value?.scale ?? (model.mapThresholds ? scale.value : 'per-image'));
 
   function mapFor(layer: MapLayer): ScoreMap | null {
     return explained.value?.maps[params.value.method]?.[layer] ?? null;
   }
 
-  /** The mask the current parameters make of one layer's map: the export's very computation. */
-  function derive(map: ScoreMap): { mask: Mask; threshold: number } {
-    const p = params.value;
-    return maskFromMap(map, { threshold: p.threshold, cleanup: p.cleanup });
+  /** The model's default threshold for a map as shown; null where it has none (per-image maps). */
+  function modelDefault(layer: MapLayer): number | null {
+    return modelDefaultThreshold(model.mapThresholds, params.value.method, layer, mapScale.value);
   }
+
+  /** The mask the current parameters make of one layer's map: the export's very computation (worker/export-run.ts). */
+  function derive(map: ScoreMap, layer: MapLayer = params.value.layer): { mask: Mask; threshold: number } {
+    const p = params.value;
+    return maskFromMap(map, { threshold: resolveThreshold(p.threshold, modelDefault(layer)), cleanup: p.cleanup });
+  }
+
+  /** What "Reset" goes back to on the map on screen: the model's default, or 0.5 on per-image maps. */
+  const defaultThreshold = computed<{ value: number; fromModel: boolean }>(() => {
+    const fitted = modelDefault(params.value.layer);
+    return { value: fitted ?? FALLBACK_THRESHOLD, fromModel: fitted !== null };
+  });
 
   const map = computed(() => mapFor(params.value.layer));
   const derived = computed(() => (map.value ? derive(map.value) : null));
@@ -99,17 +118,17 @@ export const useReviewStore = defineStore('review', () => {
   watch(() => project.currentId, (next) => void open(next), { immediate: true });
   watch(workingParams, (p) => localStorage.setItem(WORKING_PARAMS, JSON.stringify(p)), { deep: true });
   // Maps come once per image and method (and model); a method switch fetches that method's maps.
-  watch([id, () => params.value.method, loaded, () => model.generation], ([imageId, method, ready]) => {
-    if (imageId !== null && ready) void fetchMaps(imageId, method);
+  watch([id, () => params.value.method, scale, loaded, () => model.generation], ([imageId, method, mapsScale, ready]) => {
+    if (imageId !== null && ready) void fetchMaps(imageId, method, mapsScale);
   });
 
-  async function fetchMaps(imageId: string, method: MaskParams['method']): Promise<void> {
-    const response = await model.explain(imageId, method, name.value);
+  async function fetchMaps(imageId: string, method: MaskParams['method'], mapsScale: MapScaleName): Promise<void> {
+    const response = await model.explain(imageId, method, name.value, mapsScale);
     if (!response) return;
     project.setScore(imageId, response.defectProbability);
     // Warm the cache for the image a reviewer most likely opens next.
     const next = nextUnreviewed(project.ordered, imageId);
-    if (next !== null && id.value === imageId) void model.explain(next, method, next);
+    if (next !== null && id.value === imageId) void model.explain(next, method, next, mapsScale);
   }
 
   function open(nextId: string | null): Promise<void> {
@@ -128,7 +147,7 @@ export const useReviewStore = defineStore('review', () => {
     historyVersion.value++;
     if (nextId === null) return;
     // Start the likely map now rather than after the review record arrives.
-    void model.explain(nextId, params.value.method, name.value);
+    void model.explain(nextId, params.value.method, name.value, scale.value);
     try {
       const record = await api().getReview({ id: nextId });
       if (id.value !== nextId) return;
@@ -179,8 +198,14 @@ export const useReviewStore = defineStore('review', () => {
     setParams({ threshold: { kind: 'value', value: Math.min(1, Math.max(0, value)) } }, 'threshold');
   }
 
+  /** Back to the model's default for whichever map is shown (it follows a layer switch). */
   function resetThreshold(): void {
-    setParams({ threshold: { ...DEFAULT_MASK_PARAMS.threshold } }, '');
+    setParams({ threshold: { kind: 'model-default' } }, '');
+  }
+
+  /** Stretch each map to its own range (faint structure shows; a threshold then means something else on each image), or back to the model's scale. */
+  function setStretch(stretch: boolean): void {
+    setParams({ scale: stretch ? 'per-image' : 'model' }, '');
   }
 
   function setCleanup(patch: Partial<MaskParams['cleanup']>, undoKey = ''): void {
@@ -313,8 +338,8 @@ export const useReviewStore = defineStore('review', () => {
 
   return {
     id, loaded, params, state, manualMask, lastSavedAt, saving,
-    name, explained, computing, map, mask, threshold, stats, canUndo, canRedo,
-    mapFor, derive, open, setParams, setThreshold, resetThreshold, setCleanup,
+    name, explained, computing, map, mask, threshold, stats, canUndo, canRedo, scale, mapScale, defaultThreshold,
+    mapFor, derive, open, setParams, setThreshold, resetThreshold, setStretch, setCleanup,
     beginStroke, paintTo, endStroke, undo, redo, review, label, save, flush,
   };
 });

@@ -5,8 +5,10 @@ import { nextTick } from 'vue';
 import { setApi } from '../../../renderer/src/api/index.ts';
 import App from '../../../renderer/src/App.vue';
 import GalleryPanel from '../../../renderer/src/components/GalleryPanel.vue';
+import GalleryRow from '../../../renderer/src/components/GalleryRow.vue';
 import HelpOverlay from '../../../renderer/src/components/HelpOverlay.vue';
 import ModelSection from '../../../renderer/src/components/ModelSection.vue';
+import ReviewSection from '../../../renderer/src/components/ReviewSection.vue';
 import StatusBar from '../../../renderer/src/components/StatusBar.vue';
 import ThresholdSection from '../../../renderer/src/components/ThresholdSection.vue';
 import TrainingPanel from '../../../renderer/src/components/TrainingPanel.vue';
@@ -58,6 +60,42 @@ describe('threshold section', () => {
     expect((wrapper.get('[data-testid="threshold-value"]').element as HTMLInputElement).value).toBe('0.70');
     await wrapper.get('[data-testid="threshold-reset"]').trigger('click');
     expect((wrapper.get('[data-testid="threshold-value"]').element as HTMLInputElement).value).toBe('0.50');
+    // The fake model has no map scale: the section says the maps are per image and offers no switch.
+    expect(wrapper.get('[data-testid="threshold-scale"]').attributes('data-scale')).toBe('per-image');
+    expect(wrapper.find('[data-testid="stretch-maps"]').exists()).toBe(false);
+  });
+
+  it("shows the model's default threshold as such, resets to it, and the stretch option switches the maps", async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.42 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    const project = useProjectStore();
+    const review = useReviewStore();
+    await useModelStore().refreshEngine();
+    await project.openDemo();
+    await settle();
+    const wrapper = mount(ThresholdSection);
+    const value = () => (wrapper.get('[data-testid="threshold-value"]').element as HTMLInputElement).value;
+    expect(value()).toBe('0.42');
+    const note = wrapper.get('[data-testid="threshold-scale"]');
+    expect(note.text()).toContain('Model default 0.42');
+    expect(note.attributes('data-in-use')).toBe('true');
+    expect(wrapper.get('[data-testid="threshold-reset"]').attributes('title')).toBe("Back to the model's default (0.42)");
+    await wrapper.get('[data-testid="threshold-slider"]').setValue('0.7');
+    expect(wrapper.get('[data-testid="threshold-scale"]').attributes('data-in-use')).toBe('false');
+    await wrapper.get('[data-testid="threshold-reset"]').trigger('click');
+    expect(value()).toBe('0.42');
+    const stretch = wrapper.get('[data-testid="stretch-maps"]');
+    expect((stretch.element as HTMLInputElement).checked).toBe(false);
+    const modelMap = review.map;
+    await stretch.setValue(true);
+    await settle();
+    expect(review.mapScale).toBe('per-image');
+    expect(review.map).not.toBe(modelMap);
+    expect(wrapper.get('[data-testid="threshold-scale"]').text()).toContain('stretched per image');
+    expect(value()).toBe('0.50');
   });
 });
 
@@ -84,6 +122,38 @@ describe('gallery', () => {
     await filtered[0].trigger('click');
     expect(project.currentId).toBe('img/0007.png');
     wrapper.unmount();
+  });
+  it("the score bar and the review badge call an image by the model's decision threshold, not by 0.5", async () => {
+    fake.decisionThreshold = 0.25;
+    const model = useModelStore();
+    await model.refreshEngine();
+    const entry = { id: 'img/0001.png', name: '0001.png', state: 'unreviewed' as const, label: null, labelFrom: null, score: 0.3, modifiedAt: 0 };
+    const row = mount(GalleryRow, { props: { entry, selected: false, picked: false } });
+    const bar = row.get('[data-testid="gallery-score"]');
+    expect(bar.attributes('data-verdict')).toBe('defect');
+    expect(bar.attributes('title')).toContain('calibrated');
+    expect(row.get('.cut').attributes('style')).toContain('left: 25%');
+    await row.setProps({ entry: { ...entry, score: 0.2 } });
+    expect(row.get('[data-testid="gallery-score"]').attributes('data-verdict')).toBe('ok');
+
+    const project = useProjectStore();
+    await project.openDemo();
+    await settle();
+    // The fake model scores every image it explains 0.8.
+    const section = mount(ReviewSection);
+    await settle();
+    expect(section.get('[data-testid="model-verdict"]').attributes('data-verdict')).toBe('defect');
+    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: defect 80 %');
+    fake.decisionThreshold = 0.9;
+    await model.refreshEngine();
+    await settle();
+    expect(section.get('[data-testid="model-verdict"]').attributes('data-verdict')).toBe('ok');
+    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: OK 80 %');
+    // An uncalibrated model draws the line at 0.5, and says its score is the softmax's.
+    fake.decisionThreshold = 0.5;
+    await model.refreshEngine();
+    await settle();
+    expect(row.get('[data-testid="gallery-score"]').attributes('title')).toContain('not calibrated');
   });
 });
 

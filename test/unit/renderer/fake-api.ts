@@ -12,6 +12,7 @@ import {
   type MapLayer,
   type MapsEngineSummary,
   type ModelQuality,
+  type ModelSummary,
   type ReviewRecord,
 } from '../../../electron/api.ts';
 
@@ -21,6 +22,9 @@ export const SIZE = 32;
  * A deterministic map: two Gaussian blobs of different heights, so raising the threshold
  * first shrinks, then drops one of them (two components, then one).
  */
+/** How much dimmer the fake model's maps are on its scale than stretched per image. */
+export const MODEL_SCALE_FACTOR = 0.5;
+
 export function blobMap(width = SIZE, height = SIZE, shift = 0): Float32Array {
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
@@ -46,6 +50,13 @@ export class FakeApi implements KizuApi {
   mapsEngine: MapsEngineSummary = { name: 'onnxruntime', version: '1.30.0', threads: 2, label: 'onnxruntime 1.30.0, 2 threads' };
   /** The model the engine runs, which is also the project's. */
   modelPath = '/models/fake-model';
+  /**
+   * The model's default thresholds on its map scale (null: per-image maps only, as before
+   * models had one). Its maps on that scale are the per-image ones at MODEL_SCALE_FACTOR.
+   */
+  mapThresholds: ModelSummary['mapThresholds'] = null;
+  /** The model's decision threshold on its (calibrated) defect probability. */
+  decisionThreshold = 0.5;
   previousModels: string[] = [];
   quality: ModelQuality | null = null;
   /** A training the app was closed in the middle of; a resume takes it. */
@@ -152,10 +163,15 @@ export class FakeApi implements KizuApi {
     if (this.failExplain.has(r.id)) throw new Error('image is corrupt: bad PNG signature');
     const maps: ExplainResponse['maps'] = {};
     const layers: MapLayer[] = ['layer2', 'layer3', 'layer4', 'fused'];
+    const scale = (r.scale ?? 'model') === 'model' && this.mapThresholds ? 'model' : 'per-image';
+    const factor = scale === 'model' ? MODEL_SCALE_FACTOR : 1;
     for (const method of r.methods ?? ['layercam']) {
-      maps[method] = Object.fromEntries(layers.map((l, i) => [l, { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, i) }])) as Record<MapLayer, { width: number; height: number; data: Float32Array }>;
+      maps[method] = Object.fromEntries(layers.map((l, i) => [l, { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, i).map((v) => v * factor) }])) as Record<MapLayer, { width: number; height: number; data: Float32Array }>;
     }
-    return { id: r.id, modelName: this.summaryOf(this.modelPath).name, targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8, maps, elapsedMs: 12 };
+    return {
+      id: r.id, modelName: this.summaryOf(this.modelPath).name, targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8,
+      calibrated: this.decisionThreshold !== 0.5, maps, scale, elapsedMs: 12,
+    };
   }
 
   async getReview(r: ApiRequest<'getReview'>): Promise<ApiResponses['getReview']> {
@@ -267,6 +283,9 @@ export class FakeApi implements KizuApi {
   }
 
   private summaryOf(path: string): ApiResponses['loadModel'] {
-    return { name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {} };
+    return {
+      name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {},
+      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold,
+    };
   }
 }

@@ -9,7 +9,7 @@ import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { SCORE_REFRESH_MS, useProjectStore } from '../../../renderer/src/stores/project.ts';
 import { SAVE_DEBOUNCE_MS, useReviewStore } from '../../../renderer/src/stores/review.ts';
 import { useTrainingStore } from '../../../renderer/src/stores/training.ts';
-import { blobMap, FakeApi, SIZE } from './fake-api.ts';
+import { blobMap, FakeApi, MODEL_SCALE_FACTOR, SIZE } from './fake-api.ts';
 
 /** Lets every pending promise and watcher run. */
 async function settle(): Promise<void> {
@@ -204,7 +204,97 @@ describe('review store', () => {
     expect(review.stats!.area).toBe(paintedArea);
     review.undo();
     review.undo();
-    expect((review.params.threshold as { value: number }).value).toBe(0.5);
+    expect(review.params.threshold).toEqual({ kind: 'model-default' });
+  });
+
+  it("on a model with a map scale, the slider starts at the model's own threshold for the map, on the model's maps", async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    const stores = freshStores();
+    await stores.model.refreshEngine();
+    await stores.project.openDemo();
+    await settle();
+    const { review } = stores;
+    expect(fake.calls.explain!.at(-1)!.scale).toBe('model');
+    expect(review.mapScale).toBe('model');
+    expect(review.params.threshold).toEqual({ kind: 'model-default' });
+    expect(review.threshold).toBe(0.3);
+    expect(review.defaultThreshold).toEqual({ value: 0.3, fromModel: true });
+    const onModelScale = { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, 3).map((v) => v * MODEL_SCALE_FACTOR) };
+    const expected = maskFromMap(onModelScale, { threshold: { kind: 'value', value: 0.3 }, cleanup: review.params.cleanup });
+    expect(Array.from(review.mask!.data)).toEqual(Array.from(expected.mask.data));
+    // The default follows the map: layer4's is its own.
+    review.setParams({ layer: 'layer4' });
+    expect(review.threshold).toBe(0.35);
+    // A method the model has no fitted threshold for falls back to 0.5, still on its scale.
+    review.setParams({ method: 'gradcam' });
+    await settle();
+    expect(review.defaultThreshold).toEqual({ value: 0.5, fromModel: false });
+  });
+
+  it('stretching each map to its own range fetches the per-image maps, thresholds them, and saves that choice', async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    const stores = freshStores();
+    await stores.model.refreshEngine();
+    await stores.project.openDemo();
+    await settle();
+    const { review } = stores;
+    const dim = review.map!.data[8 * SIZE + 8];
+    const modelArea = review.stats!.area;
+    review.setStretch(true);
+    await settle();
+    expect(fake.calls.explain!.at(-1)!.scale).toBe('per-image');
+    expect(review.mapScale).toBe('per-image');
+    expect(review.map!.data[8 * SIZE + 8]).toBeCloseTo(dim / MODEL_SCALE_FACTOR, 6);
+    // Per image the model's threshold means nothing: the default is 0.5 there.
+    expect(review.defaultThreshold).toEqual({ value: 0.5, fromModel: false });
+    const expected = maskFromMap({ width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, 3) }, { threshold: { kind: 'value', value: 0.5 }, cleanup: review.params.cleanup });
+    expect(Array.from(review.mask!.data)).toEqual(Array.from(expected.mask.data));
+    expect(review.stats!.area).not.toBe(modelArea);
+    await vi.advanceTimersByTimeAsync(SAVE_DEBOUNCE_MS + 10);
+    expect(fake.calls.saveReview!.at(-1)!.params.scale).toBe('per-image');
+    review.setStretch(false);
+    await settle();
+    expect(review.mapScale).toBe('model');
+    expect(review.threshold).toBe(0.3);
+  });
+
+  it('a model without a map scale has per-image maps at 0.5', async () => {
+    const { review, model } = await openDemoWithMap();
+    await model.refreshEngine();
+    expect(review.mapScale).toBe('per-image');
+    expect(review.defaultThreshold).toEqual({ value: 0.5, fromModel: false });
+    expect(review.threshold).toBe(0.5);
+  });
+
+  it('a review saved before maps had a scale is still cut on per-image maps, on a model with one', async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    fake.reviews.set('img/0000.png', {
+      id: 'img/0000.png', state: 'edited', mask: null, score: null, updatedAt: '2026-01-01T00:00:00.000Z',
+      params: { method: 'layercam', layer: 'fused', threshold: { kind: 'value', value: 0.4 }, cleanup: { openRadius: 0, closeRadius: 0, fillHoles: true, minArea: 0 } },
+    });
+    const stores = freshStores();
+    await stores.model.refreshEngine();
+    await stores.project.openDemo();
+    await settle();
+    const { review } = stores;
+    expect(review.id).toBe('img/0000.png');
+    expect(review.scale).toBe('per-image');
+    expect(fake.calls.explain!.at(-1)!.scale).toBe('per-image');
+    expect(review.threshold).toBe(0.4);
+    const expected = maskFromMap({ width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, 3) }, { threshold: { kind: 'value', value: 0.4 }, cleanup: review.params.cleanup });
+    expect(Array.from(review.mask!.data)).toEqual(Array.from(expected.mask.data));
   });
 
   it('the eraser removes mask pixels', async () => {
