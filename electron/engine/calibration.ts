@@ -127,13 +127,19 @@ export function balancedAccuracyThreshold(scores: readonly number[], labels: rea
   return best;
 }
 
-/** Fits a model's calibration from its validation split's logits; null where the split lacks OK or defective images. */
+/**
+ * Fits a model's calibration from its validation split's logits. Null where the split lacks OK
+ * or defective images, or where the fitted slope is not positive: the model then ranks its
+ * validation split no better than chance, and a calibration would have to turn its ranking
+ * upside down; it keeps its softmax instead.
+ */
 export function fitCalibration(logits: readonly (readonly number[])[], labels: readonly boolean[], defectClass: number): Calibration | null {
   const defect = labels.filter(Boolean).length;
   const ok = labels.length - defect;
   if (defect === 0 || ok === 0) return null;
   const margins = logits.map((l) => defectMargin(l, defectClass));
   const fit = fitPlatt(margins, labels);
+  if (!(fit.slope > 0)) return null;
   const probabilities = margins.map((m) => sigmoid(fit.slope * m + fit.intercept));
   const { threshold, balancedAccuracy } = balancedAccuracyThreshold(probabilities, labels);
   return { method: 'platt', ...fit, decisionThreshold: threshold, criterion: 'balanced-accuracy', fittedOn: { ok, defect }, balancedAccuracy };

@@ -78,6 +78,10 @@ describe('calibration', () => {
     expect(balancedAccuracyThreshold([0.1, 0.3, 0.7, 0.8], [false, false, true, true])).toEqual({ threshold: 0.5, balancedAccuracy: 1 });
     expect(() => balancedAccuracyThreshold([0.1], [false])).toThrow(/both OK and defective/);
     expect(fitCalibration([[0, 1]], [true], 1)).toBeNull();
+    // A model that ranks its validation split upside down keeps its softmax rather than be flipped.
+    const { logits, labels: truth } = synthetic(9, 2_000, 2, 0);
+    expect(fitPlatt(logits.map((l) => defectMargin(l, 1)), truth.map((d) => !d)).slope).toBeLessThan(0);
+    expect(fitCalibration(logits, truth.map((d) => !d), 1)).toBeNull();
   });
 });
 
