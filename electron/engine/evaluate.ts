@@ -7,6 +7,7 @@ import { AUPRO_FPR_LIMIT, PooledPixelMetrics, truthRegions } from '../data/poole
 import { initBackend, describeBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import { Explainer, type Explanation } from './explain.ts';
+import { decisionThreshold } from './calibration.ts';
 import { MapScaleFitter } from './fit-map-scale.ts';
 import type { MapScale } from './manifest.ts';
 import { scaledMaps, SCALED_MAPS } from './map-scale.ts';
@@ -81,8 +82,12 @@ export interface EvaluationReport {
     auroc: number;
     /** Average precision of p(defect), defect the positive class. */
     ap: number;
-    /** Rows are the truth (ok, defect), columns the prediction at p >= 0.5. */
+    /** Rows are the truth (ok, defect), columns the prediction at p >= decisionThreshold. */
     confusion: [[number, number], [number, number]];
+    /** Where an image is called defective: the model's calibrated decision threshold, else 0.5. */
+    decisionThreshold: number;
+    /** Whether p(defect) is calibrated on the model's validation split (manifest.calibration), so the threshold is the one chosen there. */
+    calibrated: boolean;
   };
   localisation: {
     images: number;
@@ -198,7 +203,8 @@ export async function evaluate(
     const classifySeconds = (Date.now() - classifyStart) / 1000;
     const truth = test.map((i) => i.isDefect);
     const confusion: [[number, number], [number, number]] = [[0, 0], [0, 0]];
-    probs.forEach((p, i) => confusion[truth[i] ? 1 : 0][p >= 0.5 ? 1 : 0]++);
+    const cut = decisionThreshold(model.manifest);
+    probs.forEach((p, i) => confusion[truth[i] ? 1 : 0][p >= cut ? 1 : 0]++);
 
     const keys = CAM_METHODS.flatMap((method) => EVAL_MAPS.map((map) => ({ method, map })));
     const explainAll = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: true };
@@ -268,10 +274,12 @@ export async function evaluate(
       backend: `${describeBackend(backend)}; passes on ${(await explainer.engine()).name}`,
       classification: {
         images: test.length,
-        accuracy: probs.filter((p, i) => (p >= 0.5) === truth[i]).length / Math.max(1, probs.length),
+        accuracy: probs.filter((p, i) => (p >= cut) === truth[i]).length / Math.max(1, probs.length),
         auroc: auroc(probs, truth),
         ap: averagePrecision(probs, truth),
         confusion,
+        decisionThreshold: cut,
+        calibrated: model.manifest.calibration !== undefined,
       },
       localisation: {
         images: defective.length,
@@ -358,7 +366,7 @@ export function formatEvaluation(r: EvaluationReport): string {
   const lines = [
     `**Model** ${r.model} on ${r.backend}; **data** ${r.dataset}`,
     '',
-    `Classification (${c.images} test images): accuracy ${pct(c.accuracy)}%, AUROC ${c.auroc.toFixed(4)}, AP ${c.ap.toFixed(4)}; confusion (rows truth ok/defect, columns predicted ok/defect): [[${c.confusion[0].join(', ')}], [${c.confusion[1].join(', ')}]]; ${r.imagesPerSecond.toFixed(2)} images/s.`,
+    `Classification (${c.images} test images): accuracy ${pct(c.accuracy)}%, AUROC ${c.auroc.toFixed(4)}, AP ${c.ap.toFixed(4)}; at p(defect) >= ${c.decisionThreshold.toFixed(3)} (${c.calibrated ? "the model's decision threshold, p calibrated on its validation split" : 'uncalibrated softmax'}): confusion (rows truth ok/defect, columns predicted ok/defect): [[${c.confusion[0].join(', ')}], [${c.confusion[1].join(', ')}]], OK images over it ${pct(c.confusion[0][1] / (c.confusion[0][0] + c.confusion[0][1]))}%, defective under it ${pct(c.confusion[1][0] / (c.confusion[1][0] + c.confusion[1][1]))}%; ${r.imagesPerSecond.toFixed(2)} images/s.`,
     '',
     `Kizu's protocol: localisation on ${r.localisation.images} defective test images, each map min-max normalised per image, against ${r.localisation.truth}; thresholds tuned on ${r.localisation.validationImages} validation images (mIoU = mean of IoU(defect) and IoU(background), in %):`,
     '',

@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../electron/data/datasets.ts';
 import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
+import { fitModelCalibration } from '../../../electron/engine/fit-calibration.ts';
 import { fitMapScale } from '../../../electron/engine/fit-map-scale.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
-import { MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
-import { saveModelDir } from '../../../electron/engine/model-dir.ts';
+import type { Calibration } from '../../../electron/engine/calibration.ts';
+import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
+import { readManifest, saveModelDir } from '../../../electron/engine/model-dir.ts';
 import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
 import { splitTrainVal } from '../../../electron/engine/train/sampler.ts';
 import { writeMvtecTree } from '../../fixtures/make-mvtec-tree.ts';
@@ -143,5 +145,20 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(kept.field!.scaleSource).toBe('manifest');
     expect(kept.field!.scores).toEqual(f.scores);
     expect(formatEvaluation(kept)).toContain('on the model\'s map scale');
+    expect(kept.classification).toMatchObject({ decisionThreshold: 0.5, calibrated: false });
+
+    // With a calibration in the manifest the confusion matrix is taken at its decision threshold.
+    // (This seeded untrained model ranks its validation split worse than chance, so fitting one gives none.)
+    expect(await fitModelCalibration(model, val.map((i) => usable[i]))).toBeNull();
+    const manifest = await readManifest(model);
+    const calibration: Calibration = { method: 'platt', slope: 3, intercept: -0.5, decisionThreshold: 0.6, criterion: 'balanced-accuracy', fittedOn: { ok: 4, defect: 4 }, balancedAccuracy: 0.75 };
+    await writeFile(join(model, MANIFEST_FILE), JSON.stringify({ ...manifest, calibration }));
+    const calibrated = await evaluate({ data: tree, model, okLabel: 'clean' });
+    const c = calibrated.classification;
+    expect(c).toMatchObject({ decisionThreshold: 0.6, calibrated: true });
+    // Calibration is monotone: the ranking, hence AUROC, is the raw softmax's.
+    expect(c.auroc).toBeCloseTo(kept.classification.auroc, 10);
+    expect(c.confusion.flat().reduce((a, b) => a + b, 0)).toBe(c.images);
+    expect(formatEvaluation(calibrated)).toContain("at p(defect) >= 0.600 (the model's decision threshold");
   });
 });
