@@ -9,6 +9,8 @@ import { encodeNpyFloat32 } from '../data/npy.ts';
 import { initBackend } from '../engine/backend.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
 import { Explainer, type Explanation, type Map2D } from '../engine/explain.ts';
+import type { MapScale } from '../engine/manifest.ts';
+import { scaledMap } from '../engine/map-scale.ts';
 import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { renderMap } from '../engine/render-maps.ts';
@@ -35,11 +37,16 @@ interface ExplainCliOptions {
   raw?: boolean;
   colormap: ColormapName;
   opacity: number;
+  /** Each map min-max normalised on its own, even where the model has a map scale. */
+  stretch?: boolean;
 }
 
-function pickMap(result: Explanation, method: CamMethod, choice: MapChoice): Map2D | undefined {
+/** The map to write: on the model's scale where given one, else min-max normalised per image. */
+async function pickMap(result: Explanation, method: CamMethod, choice: MapChoice, scale: MapScale | null): Promise<Map2D> {
+  const [height, width] = result.imageSize;
+  if (scale) return { width, height, data: await scaledMap(result, method, choice, scale) };
   const maps = result.maps[method];
-  return choice === 'fused' ? maps?.fused : maps?.layers[choice]?.normalised;
+  return choice === 'fused' ? maps!.fused! : maps!.layers[choice]!.normalised;
 }
 
 export async function runExplain(images: string[], opts: ExplainCliOptions): Promise<{ failed: number }> {
@@ -50,7 +57,11 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
   const methods = opts.method ?? ['layercam'];
   const choices = opts.layer ?? [...MAP_CHOICES];
   const layers = CAM_LAYERS.filter((l) => choices.includes(l) || choices.includes('fused'));
-  process.stderr.write(`kizu explain: ${model.manifest.name} on ${await mapsEngineLine(explainer, backend)}\n`);
+  // The scale is fitted on the defect class's maps: another target's maps are shown per image.
+  const scale = !opts.stretch && (opts.targetClass ?? model.manifest.defectClass) === model.manifest.defectClass ? model.manifest.mapScale ?? null : null;
+  const scaleNote = scale ? "maps on the model's scale" : opts.stretch ? 'maps stretched per image (--stretch)' : 'maps normalised per image (the model has no map scale)';
+  const scoreNote = model.manifest.calibration ? 'p(defect) calibrated on the validation split' : 'p(defect) the softmax, uncalibrated';
+  process.stderr.write(`kizu explain: ${model.manifest.name} on ${await mapsEngineLine(explainer, backend)}; ${scaleNote}; ${scoreNote}\n`);
   await mkdir(opts.out, { recursive: true });
   const progress = terminalProgress(images.length, 'explain');
   let failed = 0;
@@ -61,7 +72,7 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
       const stem = basename(path, extname(path));
       for (const method of methods) {
         for (const choice of choices) {
-          const map = pickMap(result, method, choice)!;
+          const map = await pickMap(result, method, choice, scale);
           const base = join(opts.out, `${stem}.${method}.${choice}`);
           const { heatmap, overlay } = renderMap(image, map, opts.colormap, opts.opacity);
           await writePng(`${base}.heatmap.png`, { width: image.width, height: image.height, channels: 3, data: heatmap });
@@ -70,7 +81,8 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
         }
       }
       const probs = result.probabilities.map((p, i) => `${model.manifest.classes[i]}=${p.toFixed(4)}`).join(' ');
-      process.stdout.write(`${path}: ${probs} (target ${model.manifest.classes[result.targetClass]})\n`);
+      const calibrated = result.calibrated ? ` p(defect)=${result.defectProbability.toFixed(4)} (calibrated)` : '';
+      process.stdout.write(`${path}: ${probs}${calibrated} (target ${model.manifest.classes[result.targetClass]})\n`);
     } catch (err) {
       failed++;
       process.stderr.write(`\nkizu explain: ${failureLine(path, err)}\n`);
@@ -113,7 +125,8 @@ export function registerExplain(program: Command): void {
     .option('--layer <name>', `map(s): ${MAP_CHOICES.join(', ')} (repeatable; default all)`, oneOf('--layer', MAP_CHOICES))
     .option('--target-class <n>', 'class whose score is explained (default: the defect class)', nonNegativeInt('--target-class'))
     .option('--input-size <native|N>', 'network input size (default: the manifest)', inputSize)
-    .option('--raw', 'also write the normalised float32 map as .npy [H, W]')
+    .option('--raw', 'also write the float32 map as .npy [H, W], on the scale the heatmap shows')
+    .option('--stretch', "min-max normalise each map on its own (for faint structure), even where the model has a map scale")
     .option('--colormap <name>', `heatmap colours: ${COLORMAPS.join(', ')}`, 'turbo')
     .option('--opacity <x>', 'overlay opacity 0..1', Number.parseFloat, 0.45)
     .action(async (files: string[], opts: ExplainCliOptions & { manifest?: string; shard?: string }) => {
