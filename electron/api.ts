@@ -231,7 +231,7 @@ export interface ModelQuality {
   method: CamMethodName;
   layer: MapLayer;
   pixelAuroc: number | null;
-  /** At the mask threshold the reviews were saved with (0.5 by default). */
+  /** At the mask threshold the reviews were saved with (by default the model's own for the map, 0.5 on per-image maps). */
   miou: number | null;
   measuredAt: string;
 }
