@@ -119,6 +119,11 @@ export const trainingParamsSchema = z.object({
   resume: z.boolean().default(false),
   /** `kizu pretrain`: the recipe's pretext alone, on the folder's OK images, no labels needed (a dataset folder only). */
   pretextOnly: z.boolean().default(false),
+  /**
+   * `kizu train --masks`: training images with a mask (a project's reviewed masks outside its
+   * measure set; a dataset's mask files) also supervise the class-score map, at layer4's resolution.
+   */
+  masks: z.boolean().default(false),
 });
 export type TrainingParams = z.infer<typeof trainingParamsSchema>;
 
@@ -246,6 +251,11 @@ export interface ProjectInfo {
   previousModels: string[];
   /** The last measurement of `model` on reviewed masks, if any. */
   quality: ModelQuality | null;
+  /**
+   * The measurement of the model used before `model`, kept when `model` replaced it: beside
+   * `quality`, what the new training (its reviewed masks, say) bought. Absent or null: none.
+   */
+  previousQuality?: ModelQuality | null;
   /** A training from this project that stopped without finishing (the app was closed): it can go on. */
   resumableTraining?: { out: string; step: number } | null;
   /** Sidecars that could not be read (their images count as unreviewed) and skipped files. */
@@ -337,6 +347,8 @@ export interface TrainingSetSummary {
   defect: number;
   /** Images with a reviewed mask kept out of training to measure the model (ModelQuality). */
   measure: number;
+  /** Defect images in the training part with a reviewed mask: what `masks` learns from (less the validation split's). */
+  masks: number;
   /** Below these, training from the project is refused. */
   minimum: LabelCounts;
   enough: boolean;
