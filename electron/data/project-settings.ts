@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic-write.ts';
 /**
  * What a project remembers beyond its images' sidecars: the model it uses (one it trained or
  * one the user chose), the models it used before (kept, so a worse new one can be undone),
- * and the last measurement of its model on reviewed masks. `<root>/.kizu/project.json`,
+ * and the last measurement of its model on reviewed masks (and of the model it replaced). `<root>/.kizu/project.json`,
  * written atomically.
  */
 
@@ -31,12 +31,14 @@ const settingsSchema = z.object({
   model: z.string().min(1).nullable(),
   previousModels: z.array(z.string().min(1)),
   quality: qualitySchema.nullable(),
+  // Absent in projects saved before it existed.
+  previousQuality: qualitySchema.nullable().default(null),
 });
 
 export type ProjectSettings = z.infer<typeof settingsSchema>;
 
 export function emptySettings(): ProjectSettings {
-  return { schemaVersion: PROJECT_SETTINGS_VERSION, model: null, previousModels: [], quality: null };
+  return { schemaVersion: PROJECT_SETTINGS_VERSION, model: null, previousModels: [], quality: null, previousQuality: null };
 }
 
 /** The project's settings; a missing file is a new project, a bad one is reported and read as new. */
@@ -72,8 +74,9 @@ export async function writeProjectSettings(kizuDir: string, settings: ProjectSet
 export function withModel(settings: ProjectSettings, model: string): ProjectSettings {
   if (settings.model === model) return settings;
   const previous = [settings.model, ...settings.previousModels].filter((m): m is string => m !== null && m !== model).slice(0, KEEP_PREVIOUS);
-  // A measurement belongs to the model it measured.
-  return { ...settings, model, previousModels: previous, quality: settings.quality?.model === model ? settings.quality : null };
+  // A measurement belongs to the model it measured; the replaced model's stays beside it, the "before".
+  const of = (m: string | null) => [settings.quality, settings.previousQuality].find((q) => q && q.model === m) ?? null;
+  return { ...settings, model, previousModels: previous, quality: of(model), previousQuality: of(settings.model) };
 }
 
 export function withQuality(settings: ProjectSettings, quality: ModelQuality): ProjectSettings {

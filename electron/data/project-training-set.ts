@@ -8,7 +8,7 @@ import { hashSeed } from './synth/rng.ts';
 
 /**
  * A project's labelled images as a training set, and the reviewed masks kept out of it to
- * measure the model it gives. The set is written as a CSV (path,label,split) into the model's
+ * measure the model it gives. The set is written as a CSV (path,label,mask,split) into the model's
  * folder before training, so `kizu train --data <that csv>` repeats the run, and so the quality
  * check knows, for any model, which images it learnt from and must never be measured on.
  */
@@ -28,6 +28,8 @@ export interface ProjectImage {
   label: ImageLabel | null;
   /** An accepted or edited review with its mask stored. */
   reviewedMask: boolean;
+  /** That mask's file (a PNG in .kizu/), where the caller read it: the CSV names it for `kizu train --masks`. */
+  maskPath?: string;
 }
 
 export interface TrainingPlan {
@@ -54,17 +56,23 @@ export function planProjectTraining(images: readonly ProjectImage[]): TrainingPl
 export function summarisePlan(plan: TrainingPlan): TrainingSetSummary {
   const ok = plan.train.filter((i) => i.label === 'ok').length;
   const defect = plan.train.filter((i) => i.label === 'defect').length;
-  return { ok, defect, measure: plan.measure.length, minimum: TRAINING_MINIMUM, enough: ok >= TRAINING_MINIMUM.ok && defect >= TRAINING_MINIMUM.defect };
+  const masks = plan.train.filter((i) => i.label === 'defect' && i.reviewedMask).length;
+  return { ok, defect, measure: plan.measure.length, masks, minimum: TRAINING_MINIMUM, enough: ok >= TRAINING_MINIMUM.ok && defect >= TRAINING_MINIMUM.defect };
 }
 
-/** The CSV `kizu train --data` reads; measure images are in it as split=test so it is self-describing. */
+/**
+ * The CSV `kizu train --data` reads; measure images are in it as split=test so it is
+ * self-describing. A reviewed defect's mask is named beside it: `kizu train --masks` learns
+ * from the training rows' (never a test row's), `kizu evaluate` measures on the test rows'.
+ */
 export async function writeTrainingSet(modelDir: string, plan: TrainingPlan): Promise<string> {
+  const mask = (i: ProjectImage) => (i.label === 'defect' && i.reviewedMask ? i.maskPath ?? '' : '');
   const rows = [
-    ...plan.train.map((i) => [i.path, i.label, 'train']),
-    ...plan.measure.map((i) => [i.path, i.label, 'test']),
+    ...plan.train.map((i) => [i.path, i.label, mask(i), 'train']),
+    ...plan.measure.map((i) => [i.path, i.label, mask(i), 'test']),
   ];
   const path = join(modelDir, TRAINING_SET_FILE);
-  await writeFileAtomic(path, stringify([['path', 'label', 'split'], ...rows]));
+  await writeFileAtomic(path, stringify([['path', 'label', 'mask', 'split'], ...rows]));
   return path;
 }
 

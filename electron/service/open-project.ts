@@ -92,9 +92,9 @@ export class OpenProject {
   info(): ProjectInfo {
     let reviewed = 0;
     for (const s of this.summaries.values()) if (s.state !== 'unreviewed') reviewed++;
-    const { model, previousModels, quality } = this.settings;
+    const { model, previousModels, quality, previousQuality } = this.settings;
     const info: ProjectInfo = {
-      root: this.root, imageCount: this.set.images.length, reviewedCount: reviewed, labels: this.labelCounts(), model, previousModels, quality,
+      root: this.root, imageCount: this.set.images.length, reviewedCount: reviewed, labels: this.labelCounts(), model, previousModels, quality, previousQuality,
     };
     return this.problems.length ? { ...info, problems: [...this.problems] } : info;
   }

@@ -47,6 +47,15 @@ function projectImages(p: OpenProject): ProjectImage[] {
   });
 }
 
+/** The images with their reviewed masks' files, for the training set's CSV to name. */
+async function withMaskPaths(p: OpenProject, images: ProjectImage[]): Promise<ProjectImage[]> {
+  return Promise.all(images.map(async (image) => {
+    if (!image.reviewedMask) return image;
+    const { sidecar } = await p.store.read(image.id);
+    return sidecar.mask ? { ...image, maskPath: p.store.maskPath(image.id, sidecar.mask.file) } : image;
+  }));
+}
+
 /** What a project training was started with, beside its checkpoint, so closing the app does not lose how to go on. */
 const REQUEST_FILE = 'train-request.json';
 
@@ -181,7 +190,7 @@ export function createProjectLoop(deps: LoopDeps): ProjectLoop {
   async function trainFromProject(params: TrainingParams): Promise<{ jobId: string }> {
     const p = project();
     if (params.resume) return resumeFromProject(p);
-    const plan = planProjectTraining(projectImages(p));
+    const plan = planProjectTraining(await withMaskPaths(p, projectImages(p)));
     const summary = summarisePlan(plan);
     if (!summary.enough) {
       throw new ApiError(409, `training needs at least ${TRAINING_MINIMUM.ok} OK and ${TRAINING_MINIMUM.defect} defect images; this folder has ${summary.ok} OK and ${summary.defect} defect labelled for training`);
@@ -191,7 +200,8 @@ export function createProjectLoop(deps: LoopDeps): ProjectLoop {
     const data = await writeTrainingSet(out, plan);
     const request = { ...params, data, out, defectLabel: 'defect' };
     await writeFileAtomic(join(out, REQUEST_FILE), `${JSON.stringify(request, null, 2)}\n`);
-    return runTraining(p, request, `training on ${summary.ok} OK and ${summary.defect} defect image(s) of ${p.root}`);
+    const masks = request.masks ? `, learning from ${summary.masks} reviewed mask(s)` : '';
+    return runTraining(p, request, `training on ${summary.ok} OK and ${summary.defect} defect image(s) of ${p.root}${masks}`);
   }
 
   const info = async (p: OpenProject): Promise<ProjectInfo> => ({ ...p.info(), resumableTraining: await findResumable(p) });

@@ -34,7 +34,7 @@ export async function runTraining(params: TrainingParams & { data: string; out: 
       ...DEFAULT_TRAIN_OPTIONS,
       data: params.data, out: params.out, defectLabel: params.defectLabel, epochs: params.epochs, batch: params.batch,
       microBatch: microBatchFor(params.batch, DEFAULT_TRAIN_OPTIONS.microBatch), lr: params.lr, inputSize: params.inputSize,
-      init: params.init, width: params.width, seed: params.seed, resume: params.resume, pretextOnly: params.pretextOnly, minutes: params.minutes, command: params.pretextOnly ? 'kizu app (training panel, pretrain)' : 'kizu app (training panel)',
+      init: params.init, width: params.width, seed: params.seed, resume: params.resume, pretextOnly: params.pretextOnly, masks: params.masks, minutes: params.minutes, command: params.pretextOnly ? 'kizu app (training panel, pretrain)' : 'kizu app (training panel)',
     },
     {
       signal,
@@ -46,7 +46,7 @@ export async function runTraining(params: TrainingParams & { data: string; out: 
       },
     },
   );
-  return { modelDir: result.modelDir, cancelled: result.cancelled, steps: result.steps, validation: result.validation, seconds: result.seconds };
+  return { modelDir: result.modelDir, cancelled: result.cancelled, steps: result.steps, validation: result.validation, seconds: result.seconds, ...(result.masks ? { masks: result.masks } : {}) };
 }
 
 /** Classification and localisation scores of a model on a labelled dataset (see engine/evaluate.ts). */

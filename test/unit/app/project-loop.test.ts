@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MASK_PARAMS, type ApiMethod, type ApiRequest, type JobEvent } from '../../../electron/api.ts';
@@ -114,7 +114,7 @@ describe('labels, training from them, and the model they give', () => {
   it('says what training would use, keeping a third of the reviewed masks aside to measure', async () => {
     const summary = await call('trainingSet', {});
     // 6 OK (5 folder + n2), 7 defect (5 folder + n0, n1) of which 1 of the 3 reviewed masks measures.
-    expect(summary).toEqual({ ok: 6, defect: 6, measure: 1, minimum: { ok: 4, defect: 4 }, enough: true });
+    expect(summary).toEqual({ ok: 6, defect: 6, measure: 1, masks: 2, minimum: { ok: 4, defect: 4 }, enough: true });
   });
 
   it('trains from the project, adopts the model, re-scores every image and measures on the held-out mask', async () => {
@@ -165,16 +165,46 @@ describe('labels, training from them, and the model they give', () => {
     expect((again.result!.quality as { images: number }).images).toBe(trainedOn.some((p) => p.endsWith('n1.png')) ? 1 : 2);
   });
 
+  it('learns from the reviewed masks of its training part, and keeps the measurement before it beside the one after', async () => {
+    const before = await call('projectInfo', {});
+    const first = before.model!;
+    expect(before.quality?.model).toBe(first);
+    // n1's mask, reviewed after the first training, makes four: one measures, three can teach.
+    expect((await call('trainingSet', {})).masks).toBe(3);
+    const measured = nextEnd('quality');
+    const { jobId } = await call('startTraining', { epochs: 1, batch: 4, inputSize: 32, width: 4, seed: 1, masks: true });
+    const second = await jobEnd(jobId);
+    expect(second.state, second.message).toBe('done');
+    const modelDir = second.result!.modelDir as string;
+    const rows = parse(readFileSync(join(modelDir, TRAINING_SET_FILE), 'utf8'), { columns: true }) as Array<{ path: string; mask: string; split: string }>;
+    const taught = rows.filter((r) => r.split === 'train' && r.mask !== '');
+    expect(taught).toHaveLength(3);
+    for (const r of taught) expect(existsSync(r.mask), r.mask).toBe(true);
+    const masks = second.result!.masks as { found: number; used: number };
+    expect(masks.found).toBe(3);
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { provenance: { trainedMasks: { count: number; images: string[] } } };
+    expect(manifest.provenance.trainedMasks.count).toBe(masks.used);
+    // The measure image's mask is never among them.
+    const held = rows.find((r) => r.split === 'test')!.path;
+    const trainedOn = manifest.provenance.trainedMasks.images.map((p) => resolve(modelDir, p));
+    expect(trainedOn.every((p) => taught.some((r) => r.path === p))).toBe(true);
+    expect(trainedOn).not.toContain(held);
+    expect((await measured).state).toBe('done');
+    const info = await call('projectInfo', {});
+    expect(info.quality?.model).toBe(modelDir);
+    expect(info.previousQuality).toEqual(before.quality);
+  });
+
   it('remembers the project\'s model across a reopen, and keeps the previous one when another is chosen', async () => {
     const first = (await call('projectInfo', {})).model!;
-    const { jobId } = await call('startTraining', { epochs: 1, batch: 4, inputSize: 32, width: 4, seed: 1 });
+    const { jobId } = await call('startTraining', { epochs: 1, batch: 4, inputSize: 32, width: 4, seed: 2 });
     const second = await jobEnd(jobId);
     expect(second.state, second.message).toBe('done');
     const info = await call('projectInfo', {});
     expect(info.model).toBe(second.result!.modelDir);
-    expect(info.previousModels).toEqual([first]);
+    expect(info.previousModels.slice(0, 1)).toEqual([first]);
     await call('useProjectModel', { path: first });
-    expect((await call('projectInfo', {})).previousModels).toEqual([second.result!.modelDir]);
+    expect((await call('projectInfo', {})).previousModels[0]).toBe(second.result!.modelDir);
 
     await call('loadModel', { path: second.result!.modelDir as string });
     const reopened = await call('openFolder', { path: folder });

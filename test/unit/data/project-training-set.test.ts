@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { emptySettings, withModel, withQuality } from '../../../electron/data/project-settings.ts';
-import { planProjectTraining, summarisePlan, TRAINING_MINIMUM, type ProjectImage } from '../../../electron/data/project-training-set.ts';
+import { planProjectTraining, summarisePlan, TRAINING_MINIMUM, writeTrainingSet, type ProjectImage } from '../../../electron/data/project-training-set.ts';
 import type { ImageLabel } from '../../../electron/api.ts';
 
 function images(n: number, label: ImageLabel | null, reviewedMask = false, prefix = label ?? 'none'): ProjectImage[] {
@@ -31,8 +35,25 @@ describe('a project\'s training set', () => {
     expect(planProjectTraining([...images(5, 'ok'), ...images(2, 'defect', true)]).measure).toHaveLength(0);
   });
 
+  it('names each reviewed defect\'s mask in the CSV, training rows and measure rows alike; other rows none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kizu-training-set-'));
+    try {
+      const withMasks = project.map((i) => (i.reviewedMask ? { ...i, maskPath: `/p/.kizu/${i.id.replace('/', '-')}.mask-0123456789abcdef.png` } : i));
+      const plan = planProjectTraining(withMasks);
+      const rows = parse(readFileSync(await writeTrainingSet(dir, plan), 'utf8'), { columns: true }) as Array<{ path: string; label: string; mask: string; split: string }>;
+      expect(rows).toHaveLength(20 + 16 + 3);
+      const masked = rows.filter((r) => r.mask !== '');
+      expect(masked.map((r) => r.path).sort()).toEqual(withMasks.filter((i) => i.reviewedMask).map((i) => i.path).sort());
+      expect(masked.filter((r) => r.split === 'train')).toHaveLength(6);
+      expect(masked.filter((r) => r.split === 'test')).toHaveLength(3);
+      for (const r of masked) expect(r.mask).toBe(withMasks.find((i) => i.path === r.path)!.maskPath);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says whether there is enough to train on, against the minimum', () => {
-    expect(summarisePlan(planProjectTraining(project))).toEqual({ ok: 20, defect: 16, measure: 3, minimum: TRAINING_MINIMUM, enough: true });
+    expect(summarisePlan(planProjectTraining(project))).toEqual({ ok: 20, defect: 16, measure: 3, masks: 6, minimum: TRAINING_MINIMUM, enough: true });
     const few = summarisePlan(planProjectTraining([...images(TRAINING_MINIMUM.ok, 'ok'), ...images(TRAINING_MINIMUM.defect - 1, 'defect')]));
     expect(few.enough).toBe(false);
   });
@@ -49,5 +70,19 @@ describe('a project\'s model settings', () => {
     s = withModel(s, '/m/a');
     expect(s).toMatchObject({ model: '/m/a', previousModels: ['/m/b'] });
     expect(withModel(withQuality(s, quality), '/m/a').quality).toEqual(quality);
+  });
+
+  it('keeps the replaced model\'s measurement as the "before" of the new one, and both across a switch back', () => {
+    const after = { ...quality, model: '/m/b', pixelAuroc: 0.93, miou: 0.61 };
+    let s = withQuality(withModel(emptySettings(), '/m/a'), quality);
+    s = withModel(s, '/m/b');
+    expect(s.quality).toBeNull();
+    expect(s.previousQuality).toEqual(quality);
+    s = withQuality(s, after);
+    s = withModel(s, '/m/a');
+    expect(s.quality).toEqual(quality);
+    expect(s.previousQuality).toEqual(after);
+    // A model never measured has no "before" to give.
+    expect(withModel(withModel(emptySettings(), '/m/a'), '/m/b').previousQuality).toBeNull();
   });
 });
