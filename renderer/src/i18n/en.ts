@@ -101,6 +101,7 @@ export const en = {
     qualityFigures: (auroc: string, miou: string) => `Pixel AUROC ${auroc} · mIoU ${miou}`,
     qualityBasis: (images: number, method: string, layer: string) => `${images.toLocaleString('en-US')} image${images === 1 ? '' : 's'} the model did not train on · ${method}, ${layer}`,
     qualityWhen: (when: string) => `measured ${when}`,
+    qualityBefore: (auroc: string, miou: string, model: string) => `Before (${model}): pixel AUROC ${auroc} · mIoU ${miou}`,
     qualityNone: 'Not measured yet. Review the masks of a few defect images (A, or edit them), then measure.',
     measure: 'Measure on reviewed masks',
     measuring: (done: number, total: number) => `Measuring… ${done} / ${total}`,
@@ -189,6 +190,8 @@ export const en = {
       `Trains on ${ok.toLocaleString('en-US')} OK and ${defect.toLocaleString('en-US')} defect images. ${measure.toLocaleString('en-US')} image${measure === 1 ? '' : 's'} with a reviewed mask ${measure === 1 ? 'is' : 'are'} kept aside to measure the model.`,
     setWarning: (ok: number, defect: number) =>
       `Not enough labels to train: at least ${ok.toLocaleString('en-US')} OK and ${defect.toLocaleString('en-US')} defect images are needed. Label images with O (OK) and D (defect).`,
+    learnFromMasks: (masks: number) => `Learn from ${masks.toLocaleString('en-US')} reviewed mask${masks === 1 ? '' : 's'}`,
+    learnFromMasksHint: 'Each mask teaches the model where its defect is, at a 32nd of the image\'s resolution (the class-score map); the masks kept aside still measure it.',
     setCounting: 'Counting the labelled images…',
     setNoProject: 'Open a folder of images first, then label them OK or defect.',
     resumable: (step: number) => `A training of this folder stopped at step ${step.toLocaleString('en-US')} when Kizu closed. It can go on from there, with the options it was started with.`,

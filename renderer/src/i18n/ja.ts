@@ -105,6 +105,7 @@ export const ja: Messages = {
     qualityFigures: (auroc: string, miou: string) => `ピクセル AUROC ${auroc}・mIoU ${miou}`,
     qualityBasis: (images: number, method: string, layer: string) => `モデルが学習していない ${n(images)} 枚・${method}、${layer}`,
     qualityWhen: (when: string) => `${when} に測定`,
+    qualityBefore: (auroc: string, miou: string, model: string) => `以前（${model}）：ピクセル AUROC ${auroc}・mIoU ${miou}`,
     qualityNone: 'まだ測定していません。欠陥画像のマスクをいくつか確認（A、または編集）してから測定してください。',
     measure: '確認済みマスクで測定',
     measuring: (done: number, total: number) => `測定中… ${done} / ${total}`,
@@ -194,6 +195,8 @@ export const ja: Messages = {
       `良品 ${n(ok)} 枚と欠陥 ${n(defect)} 枚で学習します。マスク確認済みの ${n(measure)} 枚は、モデルの測定用に学習から除きます。`,
     setWarning: (ok: number, defect: number) =>
       `ラベルが足りないため学習できません。良品 ${n(ok)} 枚以上と欠陥 ${n(defect)} 枚以上が必要です。O（良品）と D（欠陥）で画像にラベルを付けてください。`,
+    learnFromMasks: (masks: number) => `確認済みマスク ${n(masks)} 枚からも学習する`,
+    learnFromMasksHint: 'マスクごとに欠陥の位置をモデルに教えます（画像の 1/32 の解像度のクラススコアマップ）。測定用に除いたマスクは引き続き測定に使います。',
     setCounting: 'ラベル付き画像を数えています…',
     setNoProject: '先に画像フォルダーを開き、画像に良品か欠陥のラベルを付けてください。',
     resumable: (step: number) => `このフォルダーの学習は、Kizu が閉じられたためステップ ${step.toLocaleString('ja-JP')} で止まっています。開始時の設定のまま、そこから続けられます。`,
