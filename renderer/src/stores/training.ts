@@ -23,7 +23,7 @@ export type TrainingForm = Omit<TrainingParams, 'data' | 'out' | 'init' | 'minut
 
 const DEFAULT_FORM: TrainingForm = {
   source: 'project', data: '', out: '', defectLabel: 'defect', length: 'minutes', minutes: DEFAULT_TRAINING_MINUTES, epochs: 15,
-  batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0, pretextOnly: false,
+  batch: 16, lr: 0.001, inputSize: 512, init: '', width: '', seed: 0, pretextOnly: false, masks: false,
 };
 
 /**
@@ -93,7 +93,10 @@ export const useTrainingStore = defineStore('training', () => {
     }
     try {
       const next = await api().trainingSet({});
-      if (serial === summarySerial) summary.value = next;
+      if (serial !== summarySerial) return;
+      // Learning from reviewed masks is on when there are any; a change of count asks again, a refresh with the same count keeps the operator's choice.
+      if (next.masks !== summary.value?.masks) form.value.masks = next.masks > 0;
+      summary.value = next;
     } catch (err) {
       if (serial === summarySerial) summary.value = null;
       notices.error(t.errors.trainingSetFailed(messageOf(err)));
@@ -101,11 +104,11 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   function request(): ApiRequest<'startTraining'> {
-    const { source, data, out, defectLabel, init, length, minutes, width, pretextOnly, ...rest } = form.value;
+    const { source, data, out, defectLabel, init, length, minutes, width, pretextOnly, masks, ...rest } = form.value;
     return {
       ...rest,
       // No data and no out: the back end trains on the open folder's labels, into the folder's models.
-      ...(source === 'folder' ? { data: data.trim(), out: out.trim(), defectLabel, pretextOnly } : {}),
+      ...(source === 'folder' ? { data: data.trim(), out: out.trim(), defectLabel, pretextOnly } : { masks: masks && (summary.value?.masks ?? 0) > 0 }),
       ...(init.trim() ? { init: init.trim() } : {}),
       ...(length === 'minutes' ? { minutes } : {}),
       ...(width === '' ? {} : { width }),

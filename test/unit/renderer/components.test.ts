@@ -257,6 +257,30 @@ describe('train dialog', () => {
     expect(fake.calls.startTraining![0]).not.toHaveProperty('data');
   });
 
+  it('offers to learn from the training part\'s reviewed masks, on when there are any, and says so in the request', async () => {
+    // The three defect images have a reviewed mask: one measures, two can teach.
+    fake.entries = fake.entries.map((e, i) => (i >= 2 ? { ...e, state: 'accepted' } : e));
+    const { wrapper, training } = await openDialog(2, 3);
+    const box = wrapper.get('[data-testid="train-masks"]');
+    expect(box.element.parentElement!.textContent!.trim()).toBe('Learn from 2 reviewed masks');
+    expect((box.element as HTMLInputElement).checked).toBe(true);
+    expect(wrapper.get('[data-testid="train-set-summary"]').text()).toContain('1 image with a reviewed mask is kept aside');
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(fake.calls.startTraining![0]).toMatchObject({ masks: true });
+    await box.setValue(false);
+    expect(training.form.masks).toBe(false);
+    expect(training.form.source).toBe('project');
+  });
+
+  it('has nothing to offer without reviewed masks, and asks for none', async () => {
+    const { wrapper } = await openDialog(2, 2);
+    expect(wrapper.find('[data-testid="train-masks"]').exists()).toBe(false);
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(fake.calls.startTraining![0]).toMatchObject({ masks: false });
+  });
+
   it('the other source keeps the dataset and destination fields', async () => {
     const { wrapper, training } = await openDialog(0, 0);
     await wrapper.get('[data-testid="train-source-folder"]').setValue(true);
@@ -289,6 +313,17 @@ describe('model section', () => {
     const measure = wrapper.get('[data-testid="model-quality-measure"]');
     expect(measure.text()).toBe('Measuring… 2 / 7');
     expect(measure.attributes('disabled')).toBeDefined();
+  });
+
+  it('shows the replaced model\'s figures beside the current ones: what the last training bought', async () => {
+    fake.quality = { model: '/models/fake-model', images: 4, method: 'layercam', layer: 'fused', pixelAuroc: 0.912, miou: 0.455, measuredAt: '2025-03-04T05:06:07.000Z' };
+    fake.previousQuality = { model: '/models/labels-only', images: 4, method: 'layercam', layer: 'fused', pixelAuroc: 0.701, miou: 0.2, measuredAt: '2025-03-03T05:06:07.000Z' };
+    await useModelStore().refreshEngine();
+    await useProjectStore().openDemo();
+    const wrapper = mount(ModelSection);
+    await settle();
+    expect(wrapper.get('[data-testid="model-quality"]').text()).toContain('Pixel AUROC 0.912 · mIoU 0.455');
+    expect(wrapper.get('[data-testid="model-quality-before"]').text()).toBe('Before (labels-only): pixel AUROC 0.701 · mIoU 0.200');
   });
 
   it('says there is no measurement yet, and switches to a previous model of the folder', async () => {

@@ -59,6 +59,7 @@ export class FakeApi implements KizuApi {
   decisionThreshold = 0.5;
   previousModels: string[] = [];
   quality: ModelQuality | null = null;
+  previousQuality: ModelQuality | null = null;
   /** A training the app was closed in the middle of; a resume takes it. */
   resumable: { out: string; step: number } | null = null;
   /** Below these label counts, training from the project is refused. */
@@ -122,6 +123,7 @@ export class FakeApi implements KizuApi {
       model: this.hasModel ? this.modelPath : null,
       previousModels: [...this.previousModels],
       quality: this.quality,
+      previousQuality: this.previousQuality,
       resumableTraining: this.resumable,
     };
   }
@@ -214,11 +216,12 @@ export class FakeApi implements KizuApi {
 
   async trainingSet(r: ApiRequest<'trainingSet'>): Promise<ApiResponses['trainingSet']> {
     this.log('trainingSet', r);
-    // Reviewed masks are kept out of training, to measure the model on.
-    const measure = this.entries.filter((e) => e.state === 'accepted' || e.state === 'edited').length;
+    // A third of the reviewed masks are kept out of training, to measure the model on; the rest can teach it.
+    const reviewed = this.entries.filter((e) => e.state === 'accepted' || e.state === 'edited').length;
+    const measure = Math.floor(reviewed / 3);
     const { ok, defect } = this.labelCounts();
     const used = { ok, defect: defect - measure };
-    return { ...used, measure, minimum: { ...this.minimum }, enough: used.ok >= this.minimum.ok && used.defect >= this.minimum.defect };
+    return { ...used, measure, masks: reviewed - measure, minimum: { ...this.minimum }, enough: used.ok >= this.minimum.ok && used.defect >= this.minimum.defect };
   }
 
   async useProjectModel(r: ApiRequest<'useProjectModel'>): Promise<ApiResponses['useProjectModel']> {
