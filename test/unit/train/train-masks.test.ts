@@ -8,6 +8,7 @@ import { Rng } from '../../../electron/data/synth/rng.ts';
 import { evaluate, type EvaluationReport } from '../../../electron/engine/evaluate.ts';
 import { manifestSchema } from '../../../electron/engine/manifest.ts';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions, type TrainProgress } from '../../../electron/engine/train/train.ts';
+import { runKizu } from '../helpers/kizu-process.ts';
 
 /**
  * A set where the image label cannot say where the defect is: every defective image has the
@@ -118,5 +119,21 @@ describe('kizu train --masks', { timeout: 600_000 }, () => {
     await expect(evaluate({ data: leaky, model })).rejects.toThrow(`was trained on the masks of 1 of these test images (its manifest names them): ${join(root, learnt)}`);
     // The model trained without masks may be scored on it.
     await expect(evaluate({ data: leaky, model: join(root, 'labels') })).resolves.toBeDefined();
+  });
+
+  it('from the command line: kizu train --masks --plain says what it found and used, kizu evaluate refuses in one line', async () => {
+    const out = join(root, 'cli');
+    const trained = await runKizu(['train', '--data', csv, '--out', out, '--masks', '--plain', '--epochs', '1', '--batch', '8', '--micro-batch', '8',
+      '--input-size', String(SIZE), '--width', '4', '--workers', '0', '--val-fraction', '0', '--seed', '3']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const trainingDefects = rows.filter((r) => r.split === 'train' && r.label === 'defect').length;
+    expect(trained.stderr).toContain(`kizu train: masks: ${trainingDefects} found on the training images, ${trainingDefects} used (the training split's)\n`);
+    expect(JSON.parse(trained.stdout.trim().split('\n').at(-1)!)).toMatchObject({ masks: { found: trainingDefects, used: trainingDefects } });
+    const manifest = manifestSchema.parse(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    expect(manifest.provenance.trainedMasks!.count).toBe(trainingDefects);
+    expect(manifest.provenance.command).toContain('--masks');
+    const refused = await runKizu(['evaluate', '--data', join(root, 'leaky.csv'), '--model', out]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/^kizu: .* was trained on the masks of 1 of these test images \(its manifest names them\): /);
   });
 });
