@@ -13,7 +13,7 @@ import { ExplainCache, type CachedExplanation, type MapsByScale } from './explai
 import { PriorityGate, type Priority } from './priority-gate.ts';
 import type { ClassifyResult, EngineStatus, ExplainArgs, ExplainResult } from './protocol.ts';
 
-/** Explanations kept in memory: about 20 images of 512 x 512 with all three methods. */
+/** Explanations kept in memory: about 10 images of 512 x 512 with all three methods, on the model's scale and per image. */
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 
 interface ActiveModel {

@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../electron/cli.ts';
+import { initBackend } from '../../../electron/engine/backend.ts';
+import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
+import { MANIFEST_SCHEMA_VERSION, type MapScale } from '../../../electron/engine/manifest.ts';
+import { saveModelDir } from '../../../electron/engine/model-dir.ts';
+import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kizu explain é '));
@@ -65,5 +70,43 @@ describe('kizu explain', () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const code = await main(['node', 'kizu', 'explain', 'x.png', '--method', 'scorecam', '--out', out]);
     expect(code).not.toBe(0);
+  });
+
+  it("writes maps on the model's scale where it has one (--stretch: per image) and the calibrated p(defect)", async () => {
+    await initBackend();
+    const model = join(dir, 'scaled model');
+    // A divisor far above any raw value: on this scale every map is nearly black.
+    const method = { divisor: { layer2: 1e6, layer3: 1e6, layer4: 1e6 }, threshold: { layer2: 0.5, layer3: 0.5, layer4: 0.5, fused: 0.5 } };
+    const mapScale: MapScale = { statistic: 'max', fittedOn: { images: 2, withTruth: 2 }, methods: { layercam: method, gradcam: method, gradcampp: method } };
+    const net = initialiseResNet(resnetSpec({ numClasses: 2, inChannels: 1, width: 8, blocks: [1, 1, 1, 1] }), 2);
+    try {
+      await saveModelDir(model, {
+        format: 'kizu-model', schemaVersion: MANIFEST_SCHEMA_VERSION, name: 'scaled', architecture: { name: 'resnet50', width: 8, blocks: [1, 1, 1, 1] },
+        classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: { policy: 'fixed', height: 64, width: 64 },
+        normalization: { mean: [0.5], std: [0.25] }, weights: { file: 'weights.safetensors', dtype: 'float32' },
+        provenance: { createdAt: new Date(0).toISOString(), createdBy: 'explain-cli.test', notes: [] }, metrics: {}, mapScale,
+        calibration: { method: 'platt', slope: 1, intercept: -2, decisionThreshold: 0.3, criterion: 'balanced-accuracy', fittedOn: { ok: 1, defect: 1 }, balancedAccuracy: 1 },
+      }, net);
+    } finally {
+      net.dispose();
+    }
+    const image = join(dir, 'plain.png');
+    const pixels = Buffer.from(Array.from({ length: 40 * 40 }, (_, i) => (i * 37) % 256));
+    await sharp(pixels, { raw: { width: 40, height: 40, channels: 1 } }).png().toFile(image);
+    const maxOf = (folder: string) => {
+      const npy = readFileSync(join(folder, 'plain.layercam.fused.npy'));
+      return Math.max(...new Float32Array(npy.buffer.slice(npy.byteOffset + npy.length - 40 * 40 * 4, npy.byteOffset + npy.length)));
+    };
+    const stderr: string[] = [];
+    const stdout: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (stderr.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => (stdout.push(String(s)), true));
+    expect(await main(['node', 'kizu', 'explain', image, '--model', model, '--layer', 'fused', '--out', join(dir, 'on scale'), '--raw'])).toBe(0);
+    expect(stderr.join('')).toContain("maps on the model's scale; p(defect) calibrated on the validation split");
+    expect(stdout.join('')).toMatch(/p\(defect\)=0\.\d{4} \(calibrated\)/);
+    expect(maxOf(join(dir, 'on scale'))).toBeLessThan(0.01);
+    expect(await main(['node', 'kizu', 'explain', image, '--model', model, '--layer', 'fused', '--out', join(dir, 'stretched'), '--raw', '--stretch'])).toBe(0);
+    expect(stderr.join('')).toContain('maps stretched per image (--stretch)');
+    expect(maxOf(join(dir, 'stretched'))).toBeCloseTo(1, 5);
   });
 });
