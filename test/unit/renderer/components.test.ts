@@ -99,6 +99,42 @@ describe('threshold section', () => {
   });
 });
 
+describe('model section', () => {
+  it('shows the calibrated p(defect) where the model is calibrated, says so, and names the scale of its maps', async () => {
+    fake.decisionThreshold = 0.25;
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    await useModelStore().refreshEngine();
+    await useProjectStore().openDemo();
+    useReviewStore();
+    await settle();
+    const wrapper = mount(ModelSection);
+    await settle();
+    const info = wrapper.get('[data-testid="model-calibration"]');
+    expect(info.attributes('data-calibrated')).toBe('true');
+    expect(info.text()).toContain('called defective from 25 %');
+    expect(info.text()).toContain("Maps on the model's one scale.");
+    // The softmax says 0.8; the calibrated score 0.6, and OK gets the rest.
+    expect(wrapper.findAll('[data-testid="classification"] .pct').map((e) => e.text())).toEqual(['40.0%', '60.0%']);
+  });
+
+  it('an uncalibrated model without a map scale shows its softmax and says both', async () => {
+    await useModelStore().refreshEngine();
+    await useProjectStore().openDemo();
+    useReviewStore();
+    await settle();
+    const wrapper = mount(ModelSection);
+    await settle();
+    const info = wrapper.get('[data-testid="model-calibration"]');
+    expect(info.text()).toContain('not calibrated');
+    expect(info.text()).toContain('No map scale');
+    expect(wrapper.findAll('[data-testid="classification"] .pct').map((e) => e.text())).toEqual(['20.0%', '80.0%']);
+  });
+});
+
 describe('gallery', () => {
   it('renders only the visible rows of 10,000 images, and filters by state', async () => {
     fake = new FakeApi(10_000);
@@ -139,16 +175,16 @@ describe('gallery', () => {
     const project = useProjectStore();
     await project.openDemo();
     await settle();
-    // The fake model scores every image it explains 0.8.
+    // The fake calibrated model scores every image it explains 0.6.
     const section = mount(ReviewSection);
     await settle();
     expect(section.get('[data-testid="model-verdict"]').attributes('data-verdict')).toBe('defect');
-    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: defect 80 %');
+    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: defect 60 %');
     fake.decisionThreshold = 0.9;
     await model.refreshEngine();
     await settle();
     expect(section.get('[data-testid="model-verdict"]').attributes('data-verdict')).toBe('ok');
-    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: OK 80 %');
+    expect(section.get('[data-testid="model-verdict"]').text()).toBe('Model: OK 60 %');
     // An uncalibrated model draws the line at 0.5, and says its score is the softmax's.
     fake.decisionThreshold = 0.5;
     await model.refreshEngine();

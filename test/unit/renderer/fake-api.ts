@@ -171,8 +171,9 @@ export class FakeApi implements KizuApi {
       maps[method] = Object.fromEntries(layers.map((l, i) => [l, { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, i).map((v) => v * factor) }])) as Record<MapLayer, { width: number; height: number; data: Float32Array }>;
     }
     return {
-      id: r.id, modelName: this.summaryOf(this.modelPath).name, targetClass: 1, probabilities: [0.2, 0.8], defectProbability: 0.8,
-      calibrated: this.decisionThreshold !== 0.5, maps, scale, elapsedMs: 12,
+      // A calibrated model (any decision threshold but 0.5) scores its images 0.6 where the softmax says 0.8.
+      id: r.id, modelName: this.summaryOf(this.modelPath).name, targetClass: 1, probabilities: [0.2, 0.8],
+      defectProbability: this.decisionThreshold !== 0.5 ? 0.6 : 0.8, calibrated: this.decisionThreshold !== 0.5, maps, scale, elapsedMs: 12,
     };
   }
 
