@@ -49,6 +49,8 @@ export const chunkResultSchema = z.object({
   failed: z.number().int().nonnegative(),
   startedAt: z.number(),
   finishedAt: z.number(),
+  /** Of the job's time, what the engine step took: the rest is the queue's and the part's. */
+  engineMs: z.number().nonnegative().optional(),
 });
 export type ChunkResult = z.infer<typeof chunkResultSchema>;
 
@@ -178,7 +180,7 @@ export async function batchStatus(connection: Redis, batch?: string, now = Date.
 }
 
 /** Every completed chunk's return value: Redis hands a large batch's over in pages, which may repeat a child. */
-async function processedChildren(parent: Job): Promise<unknown[]> {
+export async function processedChildren(parent: Job): Promise<unknown[]> {
   const values = new Map<string, unknown>();
   let cursor = 0;
   do {

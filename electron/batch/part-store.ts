@@ -67,6 +67,9 @@ const doneSchema = z.object({
 });
 export type DoneMarker = z.infer<typeof doneSchema>;
 
+/** Records a writer may have queued for the disk before add() waits for them. */
+const MAX_PENDING_WRITES = 8;
+
 export function rangeFolderName(range: ImageRange): string {
   return `range-${String(range.start).padStart(9, '0')}-${String(range.end).padStart(9, '0')}`;
 }
@@ -201,6 +204,8 @@ async function segmentFiles(folder: string): Promise<string[]> {
 export class PartWriter {
   private handle: FileHandle | undefined;
   private pendingWrite: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
+  private writeError: unknown;
   private bytes = 0;
 
   private constructor(
@@ -256,18 +261,38 @@ export class PartWriter {
     return this.write(record);
   }
 
+  /**
+   * Queues one line for the disk and returns at once, unless several are still on their way
+   * (then it waits for them): the engine does not stand idle on each write, and a run killed
+   * meanwhile loses at most those few records, which its rerun makes again.
+   */
   private write(value: unknown): Promise<void> {
+    if (this.writeError !== undefined) return Promise.reject(this.writeError);
     const line = `${JSON.stringify(value)}\n`;
     const handle = this.handle!;
     this.bytes += Buffer.byteLength(line);
-    const next = this.pendingWrite.then(() => handle.write(line));
+    this.inFlight++;
+    const next = this.pendingWrite
+      .then(() => handle.write(line))
+      .then(
+        () => void this.inFlight--,
+        (err: unknown) => {
+          this.inFlight--;
+          this.writeError ??= err;
+        },
+      );
     this.pendingWrite = next;
-    return next.then(() => undefined);
+    return this.inFlight > MAX_PENDING_WRITES ? next.then(() => this.rethrow()) : Promise.resolve();
+  }
+
+  private rethrow(): void {
+    if (this.writeError !== undefined) throw this.writeError;
   }
 
   /** Flushes the segment to disk, then writes the done marker: the range is complete. */
   async finish(): Promise<DoneMarker> {
     await this.pendingWrite;
+    this.rethrow();
     await this.handle!.sync();
     await this.handle!.close();
     this.handle = undefined;

@@ -19,6 +19,9 @@ function jobData<T>(schema: z.ZodType<T>, job: Job): T {
   return parsed.data;
 }
 
+/** How often a running chunk tells Redis how far it is (kizu queue status's images and ETA). */
+const PROGRESS_EVERY_MS = 5000;
+
 export interface WorkerOptions {
   /** How long a job stays this worker's without a sign of life; after that another worker takes it over. */
   lockMs: number;
@@ -66,7 +69,6 @@ export class QueueWorker {
   }
 
   private async chunk(job: Job, data: ChunkJob): Promise<ChunkResult> {
-    const startedAt = Date.now();
     // Keyed by the file's identity too: a model replaced in place while the worker runs is hashed again.
     const { mtimeMs, size } = await stat(data.model);
     const digest = await this.cached(this.digests, `${data.model}:${mtimeMs}:${size}`, () => modelDigest(data.model));
@@ -76,6 +78,8 @@ export class QueueWorker {
     const manifest = withRoot(await this.cached(this.manifests, data.manifest, () => readManifest(data.manifest)), this.options.root ?? data.root);
     const settings = canonicalSettings(data.settings);
     const exporter = await this.engine(data.model, settings);
+    // From here: the engine is open (a one-time cost a plain export has too).
+    const startedAt = Date.now();
     const header: PartHeader = {
       format: PART_FORMAT,
       version: 1,
@@ -84,13 +88,23 @@ export class QueueWorker {
       model: { name: exporter.modelName, digest },
       settings,
     };
+    const images = data.range.end - data.range.start;
+    let lastProgress = 0;
     const result = await exportRange(exporter, manifest, data.parts, header, {
-      onImage: (_id, done) => job.updateProgress(done),
+      // Every few seconds, not per image: a Redis round trip per image cost as much as appending the part.
+      onImage: (_id, done) => {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_EVERY_MS && done < images) return;
+        lastProgress = now;
+        return job.updateProgress(done);
+      },
       onFailure: (line) => this.options.log(`${job.id}: ${line}`),
     });
-    const images = data.range.end - data.range.start;
-    this.options.log(`${job.id}: images ${data.range.start}..${data.range.end - 1} done (${result.exported} exported, ${result.skipped} done before${result.failed ? `, ${result.failed} failed` : ''})`);
-    return chunkResultSchema.parse({ images, exported: result.exported, skipped: result.skipped, failed: result.failed, startedAt, finishedAt: Date.now() });
+    const finishedAt = Date.now();
+    const ms = (v: number) => `${Math.round(v)} ms`;
+    const engineShare = ` ${((finishedAt - startedAt) / 1000).toFixed(1)} s: engine ${ms(result.engineMs)}, part ${ms(result.partMs)}, progress ${ms(result.hookMs)}`;
+    this.options.log(`${job.id}: images ${data.range.start}..${data.range.end - 1} done (${result.exported} exported, ${result.skipped} done before${result.failed ? `, ${result.failed} failed` : ''};${engineShare})`);
+    return chunkResultSchema.parse({ images, exported: result.exported, skipped: result.skipped, failed: result.failed, startedAt, finishedAt, engineMs: result.engineMs });
   }
 
   private async engine(model: string, settings: ChunkJob['settings']): Promise<MaskExporter> {

@@ -11,6 +11,11 @@ export interface RangeResult {
   /** Images an earlier run had done, skipped by this one. */
   skipped: number;
   failed: number;
+  /** Milliseconds inside the engine step (read, explain, mask, pack): what a plain export spends per image too. */
+  engineMs: number;
+  /** Milliseconds appending records to the part, and in onImage (a queue job's progress). */
+  partMs: number;
+  hookMs: number;
 }
 
 export interface RangeHooks {
@@ -25,8 +30,8 @@ export interface RangeHooks {
  */
 export async function exportRange(exporter: MaskExporter, manifest: ImageManifest, partsDir: string, header: PartHeader, hooks: RangeHooks = {}): Promise<RangeResult> {
   const writer = await PartWriter.open(partsDir, header);
-  if (writer === 'done') return { alreadyDone: true, exported: 0, skipped: header.range.end - header.range.start, failed: 0 };
-  const result: RangeResult = { alreadyDone: false, exported: 0, skipped: 0, failed: 0 };
+  if (writer === 'done') return { alreadyDone: true, exported: 0, skipped: header.range.end - header.range.start, failed: 0, engineMs: 0, partMs: 0, hookMs: 0 };
+  const result: RangeResult = { alreadyDone: false, exported: 0, skipped: 0, failed: 0, engineMs: 0, partMs: 0, hookMs: 0 };
   try {
     for (let i = header.range.start; i < header.range.end; i++) {
       const id = manifest.ids[i];
@@ -34,9 +39,13 @@ export async function exportRange(exporter: MaskExporter, manifest: ImageManifes
         result.skipped++;
       } else {
         const path = imagePath(manifest, i);
+        const t0 = performance.now();
         try {
           const outcome = await exporter.exportImage(path, id);
+          const t1 = performance.now();
+          result.engineMs += t1 - t0;
           await writer.add(outcome.kind === 'item' ? itemRecord(i, outcome.item) : { kind: 'below-score', i, id, score: outcome.score });
+          result.partMs += performance.now() - t1;
           result.exported++;
         } catch (err) {
           const line = failureLine(path, err);
@@ -45,7 +54,9 @@ export async function exportRange(exporter: MaskExporter, manifest: ImageManifes
           result.failed++;
         }
       }
+      const t2 = performance.now();
       await hooks.onImage?.(id, i + 1 - header.range.start);
+      result.hookMs += performance.now() - t2;
     }
     await writer.finish();
     return result;

@@ -3,6 +3,9 @@ import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { chunkResultSchema, processedChildren, QUEUE_NAME } from '../batch/export-queue.ts';
+import { connectRedis } from '../batch/redis-connection.ts';
 import { seededModel, writeImages } from './long-run.ts';
 
 /*
@@ -34,6 +37,8 @@ export interface QueueBenchResult {
   /** Images per second from the first image written to the last: the steady rate. */
   queueOneWorkerRate: number;
   queueTwoWorkersRate: number;
+  /** One worker: the chunks' time beyond their engine steps, as a fraction of the engine steps. */
+  queueOverhead: number | null;
   shardRate: number;
   shardRss: { images: number; rssMiB: number }[];
 }
@@ -82,7 +87,7 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
 }
 
 /** Submit, run `workers` worker processes until the batch's merge has written, stop them. */
-async function queueRun(url: string, dir: string, name: string, workers: number, opts: QueueBenchOptions, model: string, manifest: string): Promise<number> {
+async function queueRun(url: string, dir: string, name: string, workers: number, opts: QueueBenchOptions, model: string, manifest: string): Promise<{ rate: number; overhead: number | null }> {
   await run(['queue', 'submit', '--redis', url, '--manifest', manifest, '--chunk', String(opts.chunk), '--parts', join(dir, name, 'parts'), '--format', 'coco', '--out', join(dir, name, 'out'), '--batch', name, '--model', model, '--all'], 'kizu queue submit');
   const children = Array.from({ length: workers }, () => spawn(process.execPath, [kizuBin, 'worker', '--redis', url], { stdio: 'ignore' }));
   const watcher = new PartsWatcher(join(dir, name, 'parts'));
@@ -94,9 +99,31 @@ async function queueRun(url: string, dir: string, name: string, workers: number,
       if (children.every((c) => c.exitCode !== null)) throw new Error('kizu bench --queue: every worker ended before the batch was done');
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    return watcher.steadyRate();
+    return { rate: watcher.steadyRate(), overhead: await queueOverhead(url, name) };
   } finally {
     for (const c of children) c.kill('SIGKILL');
+  }
+}
+
+/**
+ * What the queue adds per image, from the chunks' own timings: the time from the first chunk's
+ * start (engine open) to the last one's end, against the time spent in the engine step, which
+ * is all a plain export spends per image. Both are measured in the same run, so a busy machine
+ * slows them alike. Meaningful for one worker (chunks one after another).
+ */
+async function queueOverhead(url: string, batch: string): Promise<number | null> {
+  const redis = await connectRedis(url);
+  const queue = new Queue(QUEUE_NAME, { connection: redis });
+  try {
+    const parent = await queue.getJob(batch);
+    if (!parent) return null;
+    const results = (await processedChildren(parent)).map((v) => chunkResultSchema.parse(typeof v === 'string' ? JSON.parse(v) : v));
+    const engineMs = results.reduce((sum, r) => sum + (r.engineMs ?? 0), 0);
+    const span = Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt));
+    return engineMs > 0 ? span / engineMs - 1 : null;
+  } finally {
+    await queue.close();
+    redis.disconnect();
   }
 }
 
@@ -201,18 +228,18 @@ export async function benchQueue(opts: QueueBenchOptions): Promise<QueueBenchRes
     opts.onStage?.('plain kizu export');
     const plainSeconds = await seconds(() => run(['export', '--manifest', manifest, '--format', 'coco', '--out', join(dir, 'plain'), '--model', model, '--all'], 'kizu export'));
     opts.onStage?.('queue, one worker');
-    let queueOneWorkerRate = 0;
-    const queueOneWorkerSeconds = await seconds(async () => (queueOneWorkerRate = await queueRun(redis.url, dir, 'one', 1, opts, model, manifest)));
+    let one = { rate: 0, overhead: null as number | null };
+    const queueOneWorkerSeconds = await seconds(async () => (one = await queueRun(redis.url, dir, 'one', 1, opts, model, manifest)));
     opts.onStage?.('queue, two workers');
-    let queueTwoWorkersRate = 0;
-    const queueTwoWorkersSeconds = await seconds(async () => (queueTwoWorkersRate = await queueRun(redis.url, dir, 'two', 2, opts, model, manifest)));
+    let two = { rate: 0, overhead: null as number | null };
+    const queueTwoWorkersSeconds = await seconds(async () => (two = await queueRun(redis.url, dir, 'two', 2, opts, model, manifest)));
     opts.onStage?.('one shard, memory');
     let shard = { rate: 0, rss: [] as { images: number; rssMiB: number }[] };
     const shardSeconds = await seconds(async () => (shard = await shardRun(dir, model, manifest, opts.checkpoints)));
     return {
       images: opts.images, size: opts.size, model: 'seeded full-width ResNet50 (as bench --long)',
       plainSeconds, queueOneWorkerSeconds, queueTwoWorkersSeconds, shardSeconds,
-      queueOneWorkerRate, queueTwoWorkersRate, shardRate: shard.rate, shardRss: shard.rss,
+      queueOneWorkerRate: one.rate, queueTwoWorkersRate: two.rate, queueOverhead: one.overhead, shardRate: shard.rate, shardRss: shard.rss,
     };
   } finally {
     redis.process.kill('SIGKILL');

@@ -47,7 +47,8 @@ export function registerBench(program: Command): void {
           queue_wall_overhead_pct: round2((100 * (r.queueOneWorkerSeconds - r.plainSeconds)) / r.plainSeconds),
           // Steady rates, first image written to last (a shard is the plain export writing its part as it goes):
           steady_shard_images_per_s: round2(r.shardRate), steady_queue_1_worker_images_per_s: round2(r.queueOneWorkerRate), steady_queue_2_workers_images_per_s: round2(r.queueTwoWorkersRate),
-          queue_steady_overhead_pct: r.shardRate > 0 ? round2(100 * (r.shardRate / r.queueOneWorkerRate - 1)) : null,
+          // One worker's chunks, start to end, against the time in their engine steps (all a plain export spends per image):
+          queue_overhead_pct: r.queueOverhead === null ? null : round2(100 * r.queueOverhead),
           shard_rss: r.shardRss, shard_rss_growth_mib: first && last ? round2(last.rssMiB - first.rssMiB) : null,
         })}\n`);
         return;
