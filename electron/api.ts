@@ -154,6 +154,12 @@ export const requestSchemas = {
     outDir: path,
     which: z.enum(['accepted', 'defective']),
     params: maskParamsSchema.optional(),
+    /**
+     * Every image of the folder as one batch on the configured work queue (EngineInfo.queue):
+     * the model's masks with these params, as `kizu export` makes them (reviews are not read,
+     * and `which` is not either); the job follows the batch until its merge has written.
+     */
+    queue: z.boolean().optional(),
   }),
   setLabels: z.object({ ids: z.array(id).min(1).max(100_000), label: z.enum(IMAGE_LABELS).nullable() }),
   projectInfo: z.object({}),
@@ -219,6 +225,8 @@ export interface EngineInfo {
   mapsEngine: MapsEngineSummary;
   model: ModelSummary | null;
   version: string;
+  /** The work queue an export can be sent to (KIZU_REDIS_URL), its URL without the password; absent when none is configured. */
+  queue?: { url: string };
 }
 
 /** How many images carry each label. */

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import {
   DEFAULT_MASK_PARAMS, type EngineInfo, type ImagePixels, type KizuHandlers, type ParsedRequest, type ReviewRecord,
 } from '../api.ts';
+import { redactedUrl } from '../batch/redis-connection.ts';
 import { probeImage } from '../data/image-io.ts';
 import { KIZU_DIR, type Sidecar } from '../data/project-store.ts';
 import { EngineCallError, type CallOptions } from '../worker/engine-client.ts';
@@ -15,6 +16,7 @@ import { Lru } from './lru.ts';
 import { OpenProject } from './open-project.ts';
 import { isInside } from './path-guard.ts';
 import { createProjectLoop } from './project-loop.ts';
+import { configuredQueue, runQueueExport } from './queue-export.ts';
 
 /** The engine as the service uses it: EngineClient, or anything with the same calls. */
 export interface EnginePort {
@@ -150,7 +152,8 @@ export function createKizuService(opts: ServiceOptions): KizuService {
   const handlers: KizuHandlers = {
     async engineInfo(): Promise<EngineInfo> {
       const status = await opts.engine.call('status', {});
-      return { backend: status.backend, mapsEngine: status.mapsEngine, model: status.model, version: opts.appVersion };
+      const queue = configuredQueue();
+      return { backend: status.backend, mapsEngine: status.mapsEngine, model: status.model, version: opts.appVersion, ...(queue ? { queue: { url: redactedUrl(queue.url) } } : {}) };
     },
 
     openFolder: async ({ path }) => open(await scanImageFolder(absolute(path, 'path'))),
@@ -213,10 +216,19 @@ export function createKizuService(opts: ServiceOptions): KizuService {
       return reviewRecord(id, sidecar, mask);
     },
 
-    async startExport({ format, outDir, which, params }) {
+    async startExport({ format, outDir, which, params, queue }) {
       const p = project();
       const out = absolute(outDir, 'outDir');
       if (isInside(resolve(p.root, KIZU_DIR), out)) throw new ApiError(400, `outDir: "${outDir}" is inside the project's own ${KIZU_DIR} folder`, 'outDir');
+      if (queue) {
+        const configured = configuredQueue();
+        if (!configured) throw new ApiError(409, 'queue: no work queue is configured (start Kizu with KIZU_REDIS_URL set)', 'queue');
+        const model = (await opts.engine.call('status', {})).model;
+        if (!model) throw new ApiError(409, 'queue: no model is loaded to send with the batch');
+        const imageIds = p.images().map((i) => i.id);
+        const request = { redisUrl: configured.url, root: p.root, imageIds, model: model.path, format, outDir: out, params: params ?? DEFAULT_MASK_PARAMS };
+        return { jobId: jobs.start('export', imageIds.length, `sending ${imageIds.length} image(s) to the work queue`, (ctx) => runQueueExport(request, ctx)).jobId };
+      }
       const items = await exportPlan(p, which, params);
       if (items.length === 0) {
         throw new ApiError(409, which === 'accepted' ? 'nothing to export: no image is accepted yet' : 'nothing to export: every image is marked OK or rejected');
