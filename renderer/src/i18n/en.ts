@@ -177,6 +177,7 @@ export const en = {
     which: 'Images',
     whichAccepted: 'Accepted only',
     whichDefective: 'All defective (accepted, edited and unreviewed with a mask)',
+    whichQueue: (url: string) => `Every image of the folder, on the work queue at ${url} (the model's masks with these settings; reviews are not read)`,
     start: 'Export',
     close: 'Close',
     running: (done: number, total: number) => `Exporting ${done} / ${total}…`,

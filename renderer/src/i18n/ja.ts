@@ -182,6 +182,7 @@ export const ja: Messages = {
     which: '対象画像',
     whichAccepted: '承認済みのみ',
     whichDefective: '欠陥ありのすべて（承認済み、編集済み、マスクのある未確認）',
+    whichQueue: (url: string) => `フォルダーのすべての画像を ${url} の作業キューへ（この設定でのモデルのマスク。確認結果は使いません）`,
     start: 'エクスポート',
     close: '閉じる',
     running: (done: number, total: number) => `エクスポート中 ${done} / ${total}…`,

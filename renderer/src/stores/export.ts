@@ -19,7 +19,8 @@ export const useExportStore = defineStore('export', () => {
   const open = ref(false);
   const format = ref<ExportFormat>(saved.format ?? 'coco');
   const outDir = ref(saved.outDir ?? '');
-  const which = ref<'accepted' | 'defective'>('accepted');
+  /** 'queue': every image as one batch on the configured work queue (EngineInfo.queue). */
+  const which = ref<'accepted' | 'defective' | 'queue'>('accepted');
   const jobId = ref<string | null>(null);
   const starting = ref(false);
 
@@ -36,8 +37,9 @@ export const useExportStore = defineStore('export', () => {
       const handle = await api().startExport({
         format: format.value,
         outDir: outDir.value.trim(),
-        which: which.value,
+        which: which.value === 'queue' ? 'defective' : which.value,
         params: review.params,
+        ...(which.value === 'queue' ? { queue: true } : {}),
       });
       jobId.value = handle.jobId;
       return true;
