@@ -64,6 +64,21 @@ function stratum(item: DatasetItem): string {
 }
 
 /**
+ * The items by stratum, each stratum ordered by a hash of the seed, a salt and the relative
+ * path (ties by path): an order that no listing order or added image changes.
+ */
+function rankedStrata(root: string, items: readonly DatasetItem[], seed: number, salt: string): Array<Array<{ item: DatasetItem; key: string }>> {
+  const strata = new Map<string, Array<{ item: DatasetItem; key: string; rank: number }>>();
+  for (const item of items) {
+    const key = relativeKey(root, item.path);
+    const s = stratum(item);
+    if (!strata.has(s)) strata.set(s, []);
+    strata.get(s)!.push({ item, key, rank: hashSeed(seed, salt, key) });
+  }
+  return [...strata.values()].map((members) => members.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+}
+
+/**
  * Assigns split to every item: within each stratum, images are ordered by a hash of the seed and
  * their relative path, and the first round(n * testFraction) go to test (at least one when the
  * stratum has two or more, so every kind is scored). Ordering by a hash of the path, not by
@@ -77,15 +92,7 @@ export function applySeededSplit(
   const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
   const testFraction = opts.testFraction ?? DEFAULT_TEST_FRACTION;
   if (!(testFraction > 0 && testFraction < 1)) throw new Error(`the test fraction must be between 0 and 1, got ${testFraction}`);
-  const strata = new Map<string, Array<{ item: DatasetItem; key: string; rank: number }>>();
-  for (const item of items) {
-    const key = relativeKey(root, item.path);
-    const s = stratum(item);
-    if (!strata.has(s)) strata.set(s, []);
-    strata.get(s)!.push({ item, key, rank: hashSeed(seed, 'test-split', key) });
-  }
-  for (const members of strata.values()) {
-    members.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const members of rankedStrata(root, items, seed, 'test-split')) {
     const nTest = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * testFraction));
     members.forEach((m, i) => { m.item.split = i < nTest ? 'test' : 'train'; });
   }
@@ -120,17 +127,9 @@ export function borrowTestDefects(
   if (training.length === 0 || training.some((i) => i.isDefect) || testDefects.length < 2) return { policy: 'layout' };
   const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
   const fraction = opts.fraction ?? BORROWED_DEFECT_FRACTION;
-  const byKind = new Map<string, Array<{ item: DatasetItem; key: string; rank: number }>>();
-  for (const item of testDefects) {
-    const key = relativeKey(root, item.path);
-    const s = stratum(item);
-    if (!byKind.has(s)) byKind.set(s, []);
-    byKind.get(s)!.push({ item, key, rank: hashSeed(seed, 'borrow-defects', key) });
-  }
   const moved: string[] = [];
-  for (const members of byKind.values()) {
+  for (const members of rankedStrata(root, testDefects, seed, 'borrow-defects')) {
     if (members.length < 2) continue;
-    members.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const n = Math.min(members.length - 1, Math.max(1, Math.round(members.length * fraction)));
     for (const m of members.slice(0, n)) {
       m.item.split = 'train';
