@@ -79,8 +79,10 @@ for (const [n, item] of items.entries()) {
   const truth = thicken(outline(truthBits, w, h), w, h);
   const rgb = Buffer.alloc(w * h * 3);
   let lit = 0;
+  let peak = 0;
   for (let i = 0; i < w * h; i++) {
     if (map[i] >= threshold) lit++;
+    if (map[i] > peak) peak = map[i];
     const c = image.channels;
     const px = [0, 1, 2].map((k) => Math.round(image.data[i * c + (c === 1 ? 0 : k)] * 255));
     const [r, g, b] = predicted[i] ? [255, 40, 40] : truth[i] ? [40, 255, 40] : px;
@@ -91,7 +93,7 @@ for (const [n, item] of items.entries()) {
   const tile = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize({ width: tileWidth }).png().toBuffer();
   tileHeight = Math.round((h * tileWidth) / w);
   tiles.push({ input: tile, left: (n % count) * tileWidth, top: Math.floor(n / count) * tileHeight });
-  process.stderr.write(`${item.isDefect ? 'defect' : 'ok    '} ${item.path}: p(defect) ${result.probabilities[1].toFixed(3)}, map max ${Math.max(...map).toFixed(3)}, ${(100 * lit / (w * h)).toFixed(2)} % above ${threshold.toFixed(3)}, truth ${(100 * truthBits.reduce((a, v) => a + v, 0) / (w * h)).toFixed(2)} %\n`);
+  process.stderr.write(`${item.isDefect ? 'defect' : 'ok    '} ${item.path}: p(defect) ${result.probabilities[1].toFixed(3)}, map max ${peak.toFixed(3)}, ${(100 * lit / (w * h)).toFixed(2)} % above ${threshold.toFixed(3)}, truth ${(100 * truthBits.reduce((a, v) => a + v, 0) / (w * h)).toFixed(2)} %\n`);
 }
 explainer.dispose();
 const rows = Math.ceil(tiles.length / count);
