@@ -134,13 +134,15 @@ export class PooledPixelMetrics {
 
   /**
    * The threshold on the bins' edges that maximises Kizu's mIoU (mean of IoU(defect) and
-   * IoU(background)) over the pixels added; null without defect pixels.
+   * IoU(background)) over the pixels added; null without defect pixels. Drawing (almost)
+   * nothing, threshold 1, is a candidate too: a map that finds nothing must not get threshold 0,
+   * which would mark every pixel of every image.
    */
   bestMiouThreshold(): { threshold: number; miou: number } | null {
     const { pos, neg } = this.totals();
     if (pos === 0) return null;
     let tp = 0, fp = 0;
-    let best = { threshold: 1, miou: -1 };
+    let best = { threshold: 1, miou: neg / (neg + pos) / 2 };
     for (let b = POOLED_BINS - 1; b >= 0; b--) {
       tp += this.pos[b];
       fp += this.neg[b];

@@ -130,17 +130,21 @@ describe('label, train, review, measure: the loop in one window', () => {
     const unlabelled = (await entries()).find((e) => e.label === null)!;
     await select(unlabelled.id);
     await page.waitForSelector(`.map-canvas[data-map-ready="${unlabelled.id}"]`, { timeout: SLOW });
-    // The tiny model's map may flag nothing: touch the mask up with the brush, as an inspector
-    // would, so it holds defect and background and both figures are defined. Then accept it.
-    await page.keyboard.press('b');
+    // The tiny model's map may flag nothing, or (on its own scale) everything: touch the mask up
+    // as an inspector would, erasing a band and brushing a stroke, so it holds defect and
+    // background and both figures are defined. Then accept it.
     await page.fill('[data-testid="brush-size"]', '10');
     const box = (await page.locator('.map-canvas canvas').boundingBox())!;
-    const y = box.y + box.height * 0.5;
-    await page.mouse.move(box.x + box.width * 0.3, y);
-    await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), y);
-    await page.mouse.up();
-    await page.keyboard.press('b');
+    const stroke = async (tool: 'b' | 'e', y: number) => {
+      await page.keyboard.press(tool);
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * y);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * i), box.y + box.height * y);
+      await page.mouse.up();
+      await page.keyboard.press(tool);
+    };
+    await stroke('e', 0.2);
+    await stroke('b', 0.5);
     const area = Number(await page.getAttribute('[data-testid="defect-area"]', 'data-value'));
     expect(area).toBeGreaterThan(0);
     expect(area).toBeLessThan(SIZE * SIZE);

@@ -68,6 +68,14 @@ describe('pixel metrics pooled over every test image', () => {
     // tp 2, fp 1, tn 5: IoU(defect) 2/3, IoU(background) 5/6.
     expect(both.miou).toBeCloseTo((2 / 3 + 5 / 6) / 2, 12);
   });
+
+  it('draws nothing, not everything, when the map finds nothing', () => {
+    // A flat zero map: threshold 0 would mark all 8 pixels (mIoU (2/8 + 0) / 2); drawing
+    // nothing keeps the background whole (mIoU (0 + 6/8) / 2).
+    const flat = pooled([{ scores: [0, 0, 0, 0, 0, 0, 0, 0], truth: [0, 0, 1, 1, 0, 0, 0, 0], width: 4 }]).bestMiouThreshold()!;
+    expect(flat.threshold).toBe(1);
+    expect(flat.miou).toBeCloseTo(6 / 8 / 2, 12);
+  });
 });
 
 describe('averagePrecision of image scores', () => {
