@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { importLabelme } from '../annotate/formats/labelme.ts';
 import { probeImage, readImage } from './image-io.ts';
 import { maskBits } from './mask-pixels.ts';
@@ -20,11 +21,17 @@ async function labelmeMask(path: string): Promise<{ width: number; height: numbe
   return { width: item.width, height: item.height, bits };
 }
 
-/** The mask's size from its header (an image) or from LabelMe's imageWidth/imageHeight. */
+const labelmeSize = z.object({ imageWidth: z.number().int().positive(), imageHeight: z.number().int().positive() });
+
+/**
+ * The mask's size from its header (an image) or from LabelMe's imageWidth/imageHeight, without
+ * drawing the polygons: every dataset open checks every mask's size.
+ */
 export async function probeMaskSize(path: string): Promise<{ width: number; height: number }> {
   if (!isLabelme(path)) return probeImage(path);
-  const { width, height } = await labelmeMask(path);
-  return { width, height };
+  const parsed = labelmeSize.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: not a LabelMe annotation with imageWidth and imageHeight`);
+  return { width: parsed.data.imageWidth, height: parsed.data.imageHeight };
 }
 
 /** Defect (1) / background (0) per pixel; fails when the mask's size is not its image's. */

@@ -30,19 +30,25 @@ export function trainingCanvas(sizes: ReadonlyArray<{ width: number; height: num
   return { height: round(side / Math.sqrt(aspect)), width: round(side * Math.sqrt(aspect)) };
 }
 
+/** A side x side window of an HWC image on the canvas, placed by `seed`, and where it lies. */
+function placedWindow(pixels: Float32Array, canvas: Canvas, channels: number, side: number, seed: number): { window: Float32Array; x0: number; y0: number } {
+  const { height, width } = canvas;
+  const rng = new Rng(seed);
+  const x0 = rng.int(0, width - side);
+  const y0 = rng.int(0, height - side);
+  const window = new Float32Array(side * side * channels);
+  for (let y = 0; y < side; y++) {
+    window.set(pixels.subarray(((y0 + y) * width + x0) * channels, ((y0 + y) * width + x0 + side) * channels), y * side * channels);
+  }
+  return { window, x0, y0 };
+}
+
 /** A side x side window of an HWC image on the canvas, placed by `seed`. */
 export function cropWindow(pixels: Float32Array, canvas: Canvas, channels: number, side: number, seed: number): Float32Array {
   const { height, width } = canvas;
   if (side >= height && side >= width) return pixels;
   if (side > height || side > width) throw new Error(`a ${side}-px crop does not fit a ${width}x${height} canvas`);
-  const rng = new Rng(seed);
-  const x0 = rng.int(0, width - side);
-  const y0 = rng.int(0, height - side);
-  const out = new Float32Array(side * side * channels);
-  for (let y = 0; y < side; y++) {
-    out.set(pixels.subarray(((y0 + y) * width + x0) * channels, ((y0 + y) * width + x0 + side) * channels), y * side * channels);
-  }
-  return out;
+  return placedWindow(pixels, canvas, channels, side, seed).window;
 }
 
 /**
@@ -54,11 +60,7 @@ export function pasteOnCanvas(pixels: Float32Array, canvas: Canvas, channels: nu
   const { height, width } = canvas;
   if (height === width) return pasteDefect(pixels, width, channels, seed);
   const side = Math.min(height, width);
-  const rng = new Rng(seed);
-  const x0 = rng.int(0, width - side);
-  const y0 = rng.int(0, height - side);
-  const window = new Float32Array(side * side * channels);
-  for (let y = 0; y < side; y++) window.set(pixels.subarray(((y0 + y) * width + x0) * channels, ((y0 + y) * width + x0 + side) * channels), y * side * channels);
+  const { window, x0, y0 } = placedWindow(pixels, canvas, channels, side, seed);
   const pasted = pasteDefect(window, side, channels, seed);
   const out = Float32Array.from(pixels);
   const mask = new Uint8Array(height * width);

@@ -430,6 +430,9 @@ export async function train(
     return { pretext: pretextSteps, pretextWarmup: warmup(pretextSteps), warmup: warmup(totalSteps - pretextSteps) };
   };
   const secondsLeft = () => o.minutes! * 60 - (Date.now() - started) / 1000;
+  /** A fine-tune step's seconds from a pretext step's: the same work per pixel, the whole canvas against a crop. */
+  const pretextCropSide = Math.min(o.pretextCrop, canvas.height, canvas.width);
+  const finetunePaceOf = (pretextPace: number) => (pretextPace * canvas.height * canvas.width) / pretextCropSide ** 2;
   const logPath = join(o.out, 'train-log.jsonl');
   await mkdir(o.out, { recursive: true });
   const log = (entry: Record<string, unknown>) => appendFile(logPath, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
@@ -512,8 +515,7 @@ export async function train(
       phaseClock.stepDone(inPretext ? 'pretext' : 'finetune', step + 1);
       const probe = phaseClock.pace(inPretext ? 'pretext' : 'finetune', step + 1);
       if (budget === 'probe-pretext' && inPretext && probe && probe.steps >= BUDGET_PROBE_STEPS) {
-        const crop = Math.min(o.pretextCrop, canvas.height, canvas.width);
-        const finetunePace = (probe.seconds * canvas.height * canvas.width) / crop ** 2;
+        const finetunePace = finetunePaceOf(probe.seconds);
         const left = secondsLeft() / BUDGET_MARGIN;
         pretextSteps = step + 1 + Math.floor((pretextFraction * left) / probe.seconds);
         totalSteps = o.pretextOnly ? pretextSteps : pretextSteps + Math.max(1, Math.floor(((1 - pretextFraction) * left) / finetunePace));
@@ -528,10 +530,9 @@ export async function train(
         const left = secondsLeft() / BUDGET_MARGIN;
         if (inPretext && !o.pretextOnly) {
           // The fine-tune keeps its share of the whole budget, whatever the pretext's pace did.
-          const crop = Math.min(o.pretextCrop, canvas.height, canvas.width);
           const finetuneReserve = ((1 - pretextFraction) * o.minutes * 60) / BUDGET_MARGIN;
           pretextSteps = Math.max(step + 1, step + 1 + Math.floor(Math.max(0, left - finetuneReserve) / pace));
-          totalSteps = pretextSteps + Math.max(1, Math.floor(Math.min(left, finetuneReserve) / ((pace * canvas.height * canvas.width) / crop ** 2)));
+          totalSteps = pretextSteps + Math.max(1, Math.floor(Math.min(left, finetuneReserve) / finetunePaceOf(pace)));
         } else {
           totalSteps = Math.max(step + 2, step + 1 + Math.floor(left / pace));
           if (o.pretextOnly) pretextSteps = totalSteps;
@@ -585,10 +586,9 @@ export async function train(
       ...(masks ? { trainedMasks: await recordTrainedMasks(o.data, masks.used.map((i) => paths[i])) } : {}),
       notes: [...initNotes, ...(masks ? [masks.message] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
-    metrics: {
-      ...(validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {}),
-      ...(kept ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc } : {}),
-    },
+    metrics: kept
+      ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc }
+      : validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {},
   };
   const net = netFromFlat(layout, kept ? kept.params : params);
   try {
