@@ -5,7 +5,7 @@ import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber 
 import { terminalProgress, type Progress } from './progress.ts';
 
 /** What commander hands over: the options minus those set only through the API. */
-type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean; last?: boolean };
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling' | 'masks' | 'maskLimit'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean; last?: boolean; masks?: true | number };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -43,7 +43,7 @@ export function registerTrain(program: Command): void {
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
     .option('--last', 'save the last step\'s parameters instead of those with the best validation AUROC')
     .option('--plain', 'the baseline: the same network, head and schedule on the image labels alone, with no synthetic defect (no pretext, no pastes, no dense loss); overrides those three options')
-    .option('--masks', 'also learn from masks: a defective training-split image with a mask (the dataset\'s, or a reviewed one in a project\'s training set) supervises the class-score map at layer4\'s resolution; validation and test masks are never trained on. With --plain: labels and real masks, no synthetic defect')
+    .option('--masks [count]', 'also learn from masks: a defective training-split image with a mask (the dataset\'s, or a reviewed one in a project\'s training set) supervises the class-score map at layer4\'s resolution; validation and test masks are never trained on. A count trains on that many, a seeded draw; none, on all. With --plain: labels and real masks, no synthetic defect', positiveInt('--masks'))
     .action(async (opts: TrainCliOptions, command: Command) => {
       const { pooling, topkFraction, plain, last, ...rest } = opts;
       await runTrainCli('train', {
@@ -53,7 +53,8 @@ export function registerTrain(program: Command): void {
         ...(plain ? PLAIN_BASELINE : {}),
         // The masks' loss is the dense term: --plain --masks keeps it, on the real masks and OK images only.
         ...(plain && rest.masks ? { denseWeight: rest.denseWeight } : {}),
-        masks: Boolean(rest.masks),
+        masks: rest.masks !== undefined,
+        ...(typeof rest.masks === 'number' ? { maskLimit: rest.masks } : {}),
       });
     });
 }

@@ -5,7 +5,8 @@ export interface LabelledIndex {
   isDefect: boolean;
 }
 
-function shuffled<T>(values: readonly T[], seed: number): T[] {
+/** A seeded Fisher-Yates shuffle: the same order for the same seed on every platform. */
+export function shuffled<T>(values: readonly T[], seed: number): T[] {
   const out = [...values];
   const rng = new Rng(seed);
   for (let i = out.length - 1; i > 0; i--) {

@@ -23,7 +23,7 @@ import { trainingCanvas } from './canvas.ts';
 import { loadBest, loadCheckpoint, newCheckpointState, saveBest, saveCheckpoint, type BestState } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
-import { epochOrder, splitTrainVal, type LabelledIndex } from './sampler.ts';
+import { epochOrder, shuffled, splitTrainVal, type LabelledIndex } from './sampler.ts';
 import { Rng } from '../../data/synth/rng.ts';
 import { learningRate, Sgd } from './sgd.ts';
 import { AdamW, ADAMW_DEFAULTS } from './adamw.ts';
@@ -104,6 +104,11 @@ export interface TrainOptions {
    * test images' masks are never trained on. Needs denseWeight > 0.
    */
   masks: boolean;
+  /**
+   * `kizu train --masks N`: train on N of the training split's masks, a seeded draw, as an
+   * inspector who has reviewed only a few would; undefined trains on all of them.
+   */
+  maskLimit?: number;
   /** How the run was asked for, for the manifest's provenance. */
   command?: string;
   /**
@@ -259,7 +264,7 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     width: o.width, init: o.init ?? null, seed: o.seed, valFraction: o.valFraction, workers: o.workers,
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
     denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false, keepBest: o.keepBest,
-    masks: o.masks,
+    masks: o.masks, maskLimit: o.maskLimit ?? null,
   });
 }
 
@@ -310,7 +315,7 @@ function crossEntropy(probabilities: number[], defect: boolean[]): number {
  * The masks --masks trains on: a defective training-split image's exact mask or mask (truth.ts),
  * checked against its image's size. Validation images' masks are counted, never used.
  */
-async function trainingMasks(items: readonly DatasetItem[], sizes: ReadonlyArray<{ width: number; height: number }>, trainIdx: readonly number[], valIdx: readonly number[]) {
+async function trainingMasks(items: readonly DatasetItem[], sizes: ReadonlyArray<{ width: number; height: number }>, trainIdx: readonly number[], valIdx: readonly number[], limit: number | undefined, seed: number) {
   const perImage: Array<string | null> = items.map(() => null);
   const withMask = (i: number) => (items[i].isDefect ? truthPath(items[i])?.path ?? null : null);
   const used: number[] = [];
@@ -326,9 +331,15 @@ async function trainingMasks(items: readonly DatasetItem[], sizes: ReadonlyArray
     perImage[i] = path;
     used.push(i);
   }
+  const available = used.length;
+  if (limit !== undefined && limit < available) {
+    const kept = new Set(shuffled(used, hashSeed(seed, 'mask-draw')).slice(0, limit));
+    for (const i of used) if (!kept.has(i)) perImage[i] = null;
+    used.splice(0, used.length, ...used.filter((i) => kept.has(i)));
+  }
   const inVal = valIdx.filter((i) => withMask(i) !== null).length;
-  const found = used.length + skipped.length + inVal;
-  const message = `masks: ${found} found on the training images, ${used.length} used (the training split's)`
+  const found = available + skipped.length + inVal;
+  const message = `masks: ${found} found on the training images, ${used.length} used (${used.length < available ? `a seeded draw of the training split's ${available}` : 'the training split\'s'})`
     + `${inVal ? `; ${inVal} in the validation split, never trained on` : ''}`
     + `${skipped.length ? `; ${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''}` : ''}`;
   return { perImage, used, found, message };
@@ -370,7 +381,7 @@ export async function train(
   const canvas = trainingCanvas(sizes, o.inputSize);
   report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
   if (o.masks && o.denseWeight <= 0) throw new Error('--masks trains the class-score map on the masks: it needs --dense-weight above 0');
-  const masks = o.masks && !o.pretextOnly ? await trainingMasks(usable, sizes, trainIdx, valIdx) : null;
+  const masks = o.masks && !o.pretextOnly ? await trainingMasks(usable, sizes, trainIdx, valIdx, o.maskLimit, o.seed) : null;
   if (masks) report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: masks.message });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);

@@ -136,4 +136,23 @@ describe('kizu train --masks', { timeout: 600_000 }, () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/^kizu: .* was trained on the masks of 1 of these test images \(its manifest names them\): /);
   });
+
+  it('kizu train --masks 3 trains on a seeded draw of three of the training split\'s masks, the same three for the same seed', async () => {
+    const trainingDefects = rows.filter((r) => r.split === 'train' && r.label === 'defect').map((r) => r.path);
+    const drawn: string[][] = [];
+    for (const out of [join(root, 'three-a'), join(root, 'three-b')]) {
+      const trained = await runKizu(['train', '--data', csv, '--out', out, '--masks', '3', '--plain', '--epochs', '1', '--batch', '8', '--micro-batch', '8',
+        '--input-size', String(SIZE), '--width', '4', '--workers', '0', '--val-fraction', '0', '--seed', '3']);
+      expect(trained.code, trained.stderr).toBe(0);
+      expect(trained.stderr).toContain(`kizu train: masks: ${trainingDefects.length} found on the training images, 3 used (a seeded draw of the training split's ${trainingDefects.length})\n`);
+      const record = manifestSchema.parse(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).provenance.trainedMasks!;
+      expect(record.count).toBe(3);
+      for (const image of record.images) expect(trainingDefects).toContain(image);
+      drawn.push([...record.images].sort());
+    }
+    expect(drawn[1]).toEqual(drawn[0]);
+    const refused = await runKizu(['train', '--data', csv, '--out', join(root, 'zero'), '--masks', '0']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--masks');
+  });
 });
