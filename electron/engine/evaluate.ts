@@ -57,6 +57,12 @@ export interface KindScore {
   imageAuroc: number;
   /** Pixel AUROC on this kind's images that have a mask, per method and map (NaN when none has one). */
   pixelAuroc: Array<{ method: CamMethod; map: EvalMap; pixelAuroc: number }>;
+  /**
+   * The field's protocol on this kind's images pooled with every OK test image, on the model's
+   * scale, LayerCAM's maps; bestMiou is the mIoU at the threshold best for these very images
+   * (an upper bound, not a threshold the model could have chosen). Empty without a map scale.
+   */
+  field: Array<{ map: EvalMap; pixelAuroc: number; aupro: number; bestMiou: number | null }>;
 }
 
 /**
@@ -235,6 +241,7 @@ export async function evaluate(
     const kinds = kindsOf(test);
     const kindRocs = new Map(kinds.map((kind) => [kind, keys.map(() => new PixelRoc())]));
     const pooled = keys.map(() => new PooledPixelMetrics());
+    const kindPooled = new Map(kinds.map((kind) => [kind, EVAL_MAPS.map(() => new PooledPixelMetrics())]));
     const defaultCounts = keys.map(() => emptyCounts());
     for (const item of pooledTest) {
       const image = await readImage(item.path);
@@ -263,6 +270,10 @@ export async function evaluate(
             const th = scale.methods[method].threshold[key.map];
             if (th !== null) segmentationCounts(binarise(m, th), mask, defaultCounts[k]);
           });
+          if (method !== 'layercam') continue;
+          // An OK image is a negative for every kind; a defective one counts for its own kind only.
+          const kindsOfItem = item.isDefect ? (item.defectKind === undefined ? [] : [item.defectKind]) : kinds;
+          for (const kind of kindsOfItem) EVAL_MAPS.forEach((map, j) => kindPooled.get(kind)?.[j].add(maps[map]!, truthAreas));
         }
       }
       tick(item.path);
@@ -320,6 +331,10 @@ export async function evaluate(
           images: test.filter((i) => i.isDefect && i.defectKind === kind).length,
           imageAuroc: auroc(probs.filter((_, i) => mine[i]), truth.filter((_, i) => mine[i])),
           pixelAuroc: keys.map(({ method, map }, k) => ({ method, map, pixelAuroc: kindRocs.get(kind)![k].auroc() })),
+          field: scale === null ? [] : EVAL_MAPS.map((map, j) => {
+            const m = kindPooled.get(kind)![j];
+            return { map, pixelAuroc: m.auroc(), aupro: m.aupro(), bestMiou: m.bestMiouThreshold()?.miou ?? null };
+          }),
         };
       }),
       split,
@@ -384,6 +399,13 @@ export function formatEvaluation(r: EvaluationReport): string {
         const px = EVAL_MAPS.map((map) => k.pixelAuroc.find((p) => p.method === 'layercam' && p.map === map)!.pixelAuroc);
         return `| ${k.kind} | ${k.images} | ${k.imageAuroc.toFixed(4)} | ${px.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4))).join(' | ')} |`;
       }));
+    if (r.kinds.some((k) => k.field.length > 0)) {
+      const f = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(4));
+      lines.push('', "Per defect kind, the field's protocol (the kind's images pooled with every OK test image, model scale; LayerCAM pixel AUROC / AUPRO / best mIoU per map):", '',
+        `| kind | ${EVAL_MAPS.map((m) => `LayerCAM ${m}`).join(' | ')} |`,
+        `| --- | ${EVAL_MAPS.map(() => '---').join(' | ')} |`,
+        ...r.kinds.map((k) => `| ${k.kind} | ${k.field.map((s) => `${f(s.pixelAuroc)} / ${f(s.aupro)} / ${f(s.bestMiou)}`).join(' | ')} |`));
+    }
   }
   lines.push('', splitLine(r.split));
   return lines.join('\n');

@@ -107,6 +107,29 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(formatEvaluation(changed)).toContain('other than the one the model was trained on');
   });
 
+  it('gives each kind the field\'s protocol on its images pooled with every OK test image: with one kind, the same figures as the whole set', async () => {
+    const tree = join(root, 'one-kind');
+    await asKindFolders(tree);
+    const kinds = (await openDataset(tree, { okLabel: 'clean' })).items.filter((i) => i.isDefect).map((i) => i.defectKind!);
+    const kept = kinds[0];
+    for (const kind of new Set(kinds)) if (kind !== kept) await rm(join(tree, kind), { recursive: true });
+    const opened = await openDataset(tree, { okLabel: 'clean', split: { seed: 5, testFraction: 0.5 } });
+    const report = await evaluate({ data: tree, model: await modelDir(join(root, 'model-one-kind'), opened.split), okLabel: 'clean' });
+    expect(report.kinds.map((k) => k.kind)).toEqual([kept]);
+    const [only] = report.kinds;
+    expect(only.field.map((s) => s.map)).toEqual(['layer2', 'layer3', 'layer4', 'fused']);
+    for (const s of only.field) {
+      const whole = report.field!.scores.find((x) => x.method === 'layercam' && x.map === s.map)!;
+      expect(s.pixelAuroc).toBe(whole.pixelAuroc);
+      expect(s.aupro).toBe(whole.aupro);
+      expect(s.bestMiou).toBeGreaterThan(0);
+      expect(s.bestMiou).toBeLessThanOrEqual(1);
+      // The best threshold is chosen on these very pixels: no fixed threshold does better.
+      if (whole.atDefault) expect(s.bestMiou!).toBeGreaterThanOrEqual(whole.atDefault.miou - 1e-12);
+    }
+    expect(formatEvaluation(report)).toContain(`Per defect kind, the field's protocol`);
+  });
+
   it('adds the field\'s protocol: every test image pooled on a map scale fitted on the validation split, the same one training keeps in the manifest', async () => {
     const tree = join(root, 'kinds-field');
     await asKindFolders(tree);
