@@ -10,7 +10,7 @@ export const POOLED_BINS = 65536;
 /** The false-positive rate up to which AUPRO integrates, as MVTec AD and anomalib report it. */
 export const AUPRO_FPR_LIMIT = 0.3;
 
-function binOf(score: number): number {
+export function binOf(score: number): number {
   return Math.min(POOLED_BINS - 1, Math.max(0, Math.floor(score * POOLED_BINS)));
 }
 
@@ -136,14 +136,14 @@ export class PooledPixelMetrics {
    * The threshold on the bins' edges that maximises Kizu's mIoU (mean of IoU(defect) and
    * IoU(background)) over the pixels added; null without defect pixels. Drawing (almost)
    * nothing, threshold 1, is a candidate too: a map that finds nothing must not get threshold 0,
-   * which would mark every pixel of every image.
+   * which would mark every pixel of every image. Thresholds under `atLeast` are not candidates.
    */
-  bestMiouThreshold(): { threshold: number; miou: number } | null {
+  bestMiouThreshold(atLeast = 0): { threshold: number; miou: number } | null {
     const { pos, neg } = this.totals();
     if (pos === 0) return null;
     let tp = 0, fp = 0;
     let best = { threshold: 1, miou: neg / (neg + pos) / 2 };
-    for (let b = POOLED_BINS - 1; b >= 0; b--) {
+    for (let b = POOLED_BINS - 1; b >= 0 && b / POOLED_BINS >= atLeast; b--) {
       tp += this.pos[b];
       fp += this.neg[b];
       if (this.pos[b] === 0 && this.neg[b] === 0) continue;

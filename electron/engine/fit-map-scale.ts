@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { readImage } from '../data/image-io.ts';
-import { PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
+import { binOf, POOLED_BINS, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
 import { initBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import { Explainer } from './explain.ts';
@@ -15,6 +15,26 @@ import { readTruth, type TruthItem } from './truth.ts';
 export const MAP_SCALE_EXPLAIN = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: false } as const;
 
 type PerMethodLayer = Record<CamMethod, Record<CamLayer, number>>;
+
+/**
+ * The share of the validation split's OK images a default threshold may still draw a mask on.
+ * An inspector reads a mask on an OK image as a false alarm, and one on most of them as a tool
+ * that does not work: without this floor the mIoU-best threshold sat low enough (a large blob
+ * defect gains IoU from a generous mask) to draw on 13 of the demo's 15 OK images.
+ */
+export const OK_IMAGES_DRAWN = 0.05;
+
+/**
+ * The lowest threshold that leaves all but `share` of the OK images without a single pixel at
+ * or above it, on the pooled metrics' bin edges; 0 without OK images.
+ */
+export function okImageFloor(okMaxima: readonly number[], share = OK_IMAGES_DRAWN): number {
+  if (okMaxima.length === 0) return 0;
+  const sorted = [...okMaxima].sort((a, b) => a - b);
+  const mayDraw = Math.floor(sorted.length * share);
+  const darkest = sorted[sorted.length - 1 - mayDraw];
+  return Math.min(1, (binOf(darkest) + 1) / POOLED_BINS);
+}
 
 function rawsOnly(e: RawMaps): RawMaps {
   const maps: RawMaps['maps'] = {};
@@ -36,7 +56,8 @@ function rawsOnly(e: RawMaps): RawMaps {
  * metrics' 65,536 bins absorb. The default threshold per method and map is the one that
  * maximises Kizu's mIoU over the pixels of every image with a truth (OK images all negative),
  * the population `kizu evaluate`'s field table scores at it; a threshold tuned on defective
- * images alone would ignore what it lights up on OK ones.
+ * images alone would ignore what it lights up on OK ones. It is chosen among the thresholds
+ * that leave at least 95 % of the OK images without a mask (OK_IMAGES_DRAWN).
  *
  * Only the raw maps (at their stages' small resolution) and the masks of images with a truth
  * are kept until finish(), since the divisor must be known before any map is scaled.
@@ -71,16 +92,20 @@ export class MapScaleFitter {
     }
     const scale: MapScale = { statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods };
     const pooled = CAM_METHODS.map(() => SCALED_MAPS.map(() => new PooledPixelMetrics()));
+    const okMaxima = CAM_METHODS.map(() => SCALED_MAPS.map((): number[] => []));
     for (const { maps, truth } of this.kept) {
       const [height, width] = maps.imageSize;
       const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
       for (const [i, method] of CAM_METHODS.entries()) {
         const scaled = await scaledMaps(maps, method, scale);
-        SCALED_MAPS.forEach((map, j) => pooled[i][j].add(scaled[map]!, regions));
+        SCALED_MAPS.forEach((map, j) => {
+          pooled[i][j].add(scaled[map]!, regions);
+          if (truth === 'ok') okMaxima[i][j].push(scaled[map]!.reduce((a, b) => (b > a ? b : a), 0));
+        });
       }
     }
     for (const [i, method] of CAM_METHODS.entries()) {
-      SCALED_MAPS.forEach((map, j) => { methods[method].threshold[map] = pooled[i][j].bestMiouThreshold()?.threshold ?? null; });
+      SCALED_MAPS.forEach((map, j) => { methods[method].threshold[map] = pooled[i][j].bestMiouThreshold(okImageFloor(okMaxima[i][j]))?.threshold ?? null; });
     }
     return scale;
   }

@@ -155,4 +155,15 @@ describe('pooled pixel metrics against sklearn and MVTec AD\'s reference', () =>
     expect(m.averagePrecision()).toBeCloseTo(want.ap, 10);
     expect(m.aupro()).toBeCloseTo(want.aupro, 10);
   });
+
+  it('chooses only among thresholds at or above a floor', () => {
+    // Unbounded, an OK image and a defective one are best cut at or below 0.5; with a floor of 0.96
+    // the OK image's 0.95 is left dark and the best candidate above it is drawing nothing.
+    const m = pooled([{ scores: [0.1, 0.2, 0.95, 0.4], truth: [0, 0, 0, 0], width: 2 }, { scores: [0.5, 0.25, 0.1, 0.9], truth: [1, 0, 0, 1], width: 2 }]);
+    expect(m.bestMiouThreshold()!.threshold).toBeLessThanOrEqual(0.5);
+    const floored = m.bestMiouThreshold(0.96)!;
+    expect(floored.threshold).toBeGreaterThanOrEqual(0.96);
+    expect(floored.threshold).toBe(1);
+  });
 });
+

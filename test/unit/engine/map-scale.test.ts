@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../electron/engine/backend.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
-import { MAP_SCALE_EXPLAIN, MapScaleFitter } from '../../../electron/engine/fit-map-scale.ts';
+import { MAP_SCALE_EXPLAIN, MapScaleFitter, OK_IMAGES_DRAWN, okImageFloor } from '../../../electron/engine/fit-map-scale.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest, type MapScale } from '../../../electron/engine/manifest.ts';
 import { scaledMap, scaledMaps, type RawMaps } from '../../../electron/engine/map-scale.ts';
@@ -130,6 +130,35 @@ describe('fitting the map scale', () => {
       for (const layer of CAM_LAYERS) expect(scale.methods[method].threshold[layer]).toBeCloseTo(0.8, 4);
       expect(scale.methods[method].threshold.fused).toBeCloseTo(Math.tanh(1.6), 4);
     }
+  });
+
+  it('keeps the default threshold above the brightest spot of all but 5 % of the OK images, though a lower one has the better mIoU', async () => {
+    // A large faint defect (values 0.3) whose mIoU is best cut at 0.3, and 20 OK images whose
+    // brightest pixel runs from 0.31 to 0.50: cut at 0.3, every OK image would show a mask.
+    const defect = rawMaps(4, 4, [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9, 0.3, 0.3, 0.3, 0, 0, 0, 0]);
+    const truth = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const okMax = Array.from({ length: 20 }, (_, i) => 0.31 + 0.01 * i);
+    const fitter = new MapScaleFitter();
+    // The divisor is the maximum, 1 (the 1.0 pixel below): scaled maps equal the raw ones.
+    fitter.add(rawMaps(2, 2, [1, 0, 0, 0]), null);
+    fitter.add(defect, truth);
+    for (const m of okMax) fitter.add(rawMaps(4, 4, [m, ...Array<number>(15).fill(0.01)]), 'ok');
+    const threshold = (await fitter.finish()).methods.layercam.threshold.layer3!;
+    const drawn = okMax.filter((m) => m >= threshold).length;
+    expect(drawn).toBeLessThanOrEqual(Math.floor(okMax.length * OK_IMAGES_DRAWN));
+    // Above the floor, the defect's 0.9 pixel is what remains to find: one pixel of twelve beats drawing nothing.
+    expect(threshold).toBeLessThanOrEqual(0.9);
+    expect(threshold).toBeGreaterThan(0.49);
+  });
+
+  it('puts the floor on the bin edge just above the brightest OK image it must keep dark', () => {
+    expect(okImageFloor([])).toBe(0);
+    expect(okImageFloor([0.2])).toBeCloseTo(0.2, 4);
+    expect(okImageFloor([0.2])).toBeGreaterThan(0.2);
+    // 40 images: 5 % (two) may draw, so the third brightest (0.37) sets the floor.
+    const maxima = Array.from({ length: 40 }, (_, i) => i / 100);
+    expect(okImageFloor(maxima)).toBeGreaterThan(0.37);
+    expect(okImageFloor(maxima)).toBeLessThan(0.371);
   });
 
   it('has no threshold without a masked defective image, and refuses to fit on nothing', async () => {
