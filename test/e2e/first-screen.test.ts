@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SynthManifest } from '../../electron/data/synth/generate.ts';
 import { launchChromium } from './chromium.ts';
 import { startKizu, type RunningKizu } from './kizu-server.ts';
+import { defectArea, MAP_TIMEOUT, mapShown, movedOn, selectedId } from './page-reads.ts';
 
 /*
  * What a new user sees: `npm start` in web mode with the bundled default model (models/default)
@@ -17,7 +18,6 @@ import { startKizu, type RunningKizu } from './kizu-server.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-results/screenshots');
 const MODEL = join(ROOT, 'models/default');
-const MAP_TIMEOUT = 180_000;
 
 let kizu: RunningKizu;
 let browser: Browser;
@@ -25,10 +25,8 @@ let page: Page;
 let work: string;
 const pageErrors: string[] = [];
 
-const q = (value: string) => JSON.stringify(value);
-const currentId = async () => (await page.getAttribute('[role="option"][aria-selected="true"]', 'data-id')) ?? '';
-const mapShown = (id: string) => page.waitForSelector(`.map-canvas[data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
-const area = async () => Number(await page.getAttribute('[data-testid="defect-area"]', 'data-value'));
+const currentId = () => selectedId(page);
+const area = () => defectArea(page);
 
 interface DemoImage { id: string; kind: string | null }
 let demo: DemoImage[] = [];
@@ -61,7 +59,7 @@ afterAll(async () => {
 describe('the first screen a new user sees, with the bundled default model', () => {
   it('opens the demo folder on its first image with a map on the model\'s scale and the model\'s own default threshold', async () => {
     const first = await currentId();
-    await mapShown(first);
+    await mapShown(page, first);
     const scale = page.getByTestId('threshold-scale');
     expect(await scale.getAttribute('data-scale')).toBe('model');
     expect(await scale.getAttribute('data-in-use')).toBe('true');
@@ -76,7 +74,6 @@ describe('the first screen a new user sees, with the bundled default model', () 
     // scratches or cracks and the first three OK images met are looked at.
     const defective: DemoImage[] = [];
     const ok: DemoImage[] = [];
-    const areas = new Map<string, number>();
     const masked: string[] = [];
     for (let step = 0; step < demo.length && (defective.length < 3 || ok.length < 3); step++) {
       const id = await currentId();
@@ -84,16 +81,15 @@ describe('the first screen a new user sees, with the bundled default model', () 
       const wanted = image.kind === null ? ok : image.kind === 'scratch' || image.kind === 'crack' ? defective : null;
       if (wanted && wanted.length < 3) {
         wanted.push(image);
-        await mapShown(id);
+        await mapShown(page, id);
         const pixels = await area();
-        areas.set(id, pixels);
         console.log(`${id} (${image.kind ?? 'ok'}): mask ${pixels} px`);
-        await page.screenshot({ path: join(SHOTS, `first-${String(areas.size).padStart(2, '0')}-${image.kind ?? 'ok'}.png`) });
+        await page.screenshot({ path: join(SHOTS, `first-${String(defective.length + ok.length).padStart(2, '0')}-${image.kind ?? 'ok'}.png`) });
         if (image.kind === null) expect(pixels, id).toBe(0);
         else if (pixels > 0) masked.push(id);
       }
       await page.keyboard.press('ArrowRight');
-      await page.waitForFunction((old) => document.querySelector('[role="option"][aria-selected="true"]')?.getAttribute('data-id') !== old, id);
+      await movedOn(page, id);
     }
     expect(defective).toHaveLength(3);
     expect(ok).toHaveLength(3);

@@ -11,6 +11,7 @@ import { modelDefaultThreshold, resolveThreshold } from '../../electron/annotate
 import { en } from '../../renderer/src/i18n/en.ts';
 import { ja } from '../../renderer/src/i18n/ja.ts';
 import { launchChromium } from './chromium.ts';
+import { defectArea, MAP_TIMEOUT, mapShown as shownOn, movedOn as movedOnFrom, selectedId } from './page-reads.ts';
 import { startKizu, type RunningKizu } from './kizu-server.ts';
 
 /*
@@ -21,7 +22,6 @@ import { startKizu, type RunningKizu } from './kizu-server.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test-results/screenshots');
 const MODEL = join(ROOT, 'test/fixtures/resnet-tiny/weights.safetensors');
-const MAP_TIMEOUT = 180_000;
 
 let kizu: RunningKizu;
 let browser: Browser;
@@ -33,12 +33,11 @@ const timings: Record<string, number> = {};
 
 const q = (value: string) => JSON.stringify(value);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
-const currentId = async () => (await page.getAttribute('[role="option"][aria-selected="true"]', 'data-id')) ?? '';
-const mapShown = (id: string) => page.waitForSelector(`.map-canvas[data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
-const numberAt = async (testid: string) => Number(await page.getAttribute(`[data-testid="${testid}"]`, 'data-value'));
-const area = () => numberAt('defect-area');
+const currentId = () => selectedId(page);
+const mapShown = (id: string) => shownOn(page, id);
+const area = () => defectArea(page);
 /** Waits until another image than `id` is on screen. */
-const movedOn = (id: string) => page.waitForFunction((old) => document.querySelector('[role="option"][aria-selected="true"]')?.getAttribute('data-id') !== old, id);
+const movedOn = (id: string) => movedOnFrom(page, id);
 /** Waits for the gallery's filter chip of a state to count `n` images (rows scrolled away are not in the page). */
 const chipCount = (state: string, n: number) =>
   page.waitForFunction(([s, v]) => document.querySelector(`.chip[data-state="${s}"] .n`)?.textContent === v, [state, String(n)] as const);
@@ -365,15 +364,15 @@ describe('the inspector in Chromium against the real engine', () => {
     await jp.waitForFunction((m) => document.querySelector('[data-testid="status-model"]')?.textContent === m, ja.status.model('weights'));
     await jp.waitForSelector('[role="option"]', { timeout: MAP_TIMEOUT });
     // Accept the first image from the keyboard, then show it: the badges and the review panel have their words.
-    const first = (await jp.getAttribute('[role="option"][aria-selected="true"]', 'data-id'))!;
-    await jp.waitForSelector(`.map-canvas[data-map-ready=${q(first)}]`, { timeout: MAP_TIMEOUT });
+    const first = await selectedId(jp);
+    await shownOn(jp, first);
     await jp.keyboard.press('a');
-    await jp.waitForFunction((old) => document.querySelector('[role="option"][aria-selected="true"]')?.getAttribute('data-id') !== old, first);
+    await movedOnFrom(jp, first);
     await jp.click('.chip[data-state="accepted"]');
     await jp.locator('[role="option"]').first().click();
-    const id = (await jp.getAttribute('[role="option"][aria-selected="true"]', 'data-id'))!;
+    const id = await selectedId(jp);
     await jp.click('.chip[data-state="all"]');
-    await jp.waitForSelector(`.map-canvas[data-map-ready=${q(id)}]`, { timeout: MAP_TIMEOUT });
+    await shownOn(jp, id);
     expect(await jp.getByTestId('reviewed-count').textContent()).toMatch(/^\d+ \/ \d+ 枚 確認済み$/);
     expect(await jp.getByTestId('component-count').textContent()).toMatch(/^欠陥領域 \d+ 個$/);
     expect(await untranslated(jp)).toEqual([]);

@@ -333,16 +333,16 @@ async function trainingMasks(items: readonly DatasetItem[], sizes: ReadonlyArray
   }
   const available = used.length;
   if (limit !== undefined && limit < available) {
-    const kept = new Set(shuffled(used, hashSeed(seed, 'mask-draw')).slice(0, limit));
-    for (const i of used) if (!kept.has(i)) perImage[i] = null;
-    used.splice(0, used.length, ...used.filter((i) => kept.has(i)));
+    const drawn = new Set(shuffled(used, hashSeed(seed, 'mask-draw')).slice(0, limit));
+    for (const i of used) if (!drawn.has(i)) perImage[i] = null;
   }
+  const trained = used.filter((i) => perImage[i] !== null);
   const inVal = valIdx.filter((i) => withMask(i) !== null).length;
   const found = available + skipped.length + inVal;
-  const message = `masks: ${found} found on the training images, ${used.length} used (${used.length < available ? `a seeded draw of the training split's ${available}` : 'the training split\'s'})`
+  const message = `masks: ${found} found on the training images, ${trained.length} used (${trained.length < available ? `a seeded draw of the training split's ${available}` : 'the training split\'s'})`
     + `${inVal ? `; ${inVal} in the validation split, never trained on` : ''}`
     + `${skipped.length ? `; ${skipped.length} skipped: ${skipped.slice(0, 3).join('; ')}${skipped.length > 3 ? '; ...' : ''}` : ''}`;
-  return { perImage, used, found, message };
+  return { perImage, used: trained, found, message };
 }
 
 /**
