@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { DEFAULT_TRAINING_MINUTES } from '../api.ts';
-import { DEFAULT_TRAIN_OPTIONS, PLAIN_BASELINE, train, type TrainOptions } from '../engine/train/train.ts';
+import { DEFAULT_TRAIN_OPTIONS, PLAIN_BASELINE, sideHeadsFor, train, type TrainOptions } from '../engine/train/train.ts';
+import { parseSideHeads, type SideHeadLayer } from '../engine/train/side-heads.ts';
 import { choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './cli-options.ts';
 import { terminalProgress, type Progress } from './progress.ts';
 
 /** What commander hands over: the options minus those set only through the API. */
-type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling' | 'masks' | 'maskLimit'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean; last?: boolean; masks?: true | number };
+type TrainCliOptions = Omit<TrainOptions, 'augment' | 'command' | 'resume' | 'pooling' | 'masks' | 'maskLimit' | 'sideHeads'> & { resume?: boolean; pooling: 'avg' | 'topk'; topkFraction: number; plain?: boolean; last?: boolean; masks?: true | number; sideHeads?: SideHeadLayer[] };
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -41,11 +42,12 @@ export function registerTrain(program: Command): void {
     .option('--clip-norm <x>', 'largest gradient norm a step applies (0 = no limit)', nonNegativeNumber('--clip-norm'), d.clipNorm)
     .option('--paste-rate <x>', 'after the pretext, share of OK images still given a synthetic defect', nonNegativeNumber('--paste-rate'), d.pasteRate)
     .option('--dense-weight <x>', 'weight of the class-score-map loss on synthetic defects and OK images (0 = off)', nonNegativeNumber('--dense-weight'), d.denseWeight)
+    .option('--side-heads <layers>', 'training-only 1x1 heads at layer2 / layer3 that the dense term\'s truth (synthetic defects, masks, OK images) supervises at their resolution, stride 8 / 16: "layer2,layer3", one of them, or none (default: layer2,layer3 with --masks, else none)', parseSideHeads)
     .option('--last', 'save the last step\'s parameters instead of those with the best validation AUROC')
     .option('--plain', 'the baseline: the same network, head and schedule on the image labels alone, with no synthetic defect (no pretext, no pastes, no dense loss); overrides those three options')
-    .option('--masks [count]', 'also learn from masks: a defective training-split image with a mask (the dataset\'s, or a reviewed one in a project\'s training set) supervises the class-score map at layer4\'s resolution; validation and test masks are never trained on. A count trains on that many, a seeded draw; none, on all. With --plain: labels and real masks, no synthetic defect', positiveInt('--masks'))
+    .option('--masks [count]', 'also learn from masks: a defective training-split image with a mask (the dataset\'s, or a reviewed one in a project\'s training set) supervises the class-score map at layer4\'s resolution and the side heads at layer2/layer3\'s; validation and test masks are never trained on. A count trains on that many, a seeded draw; none, on all. With --plain: labels and real masks, no synthetic defect', positiveInt('--masks'))
     .action(async (opts: TrainCliOptions, command: Command) => {
-      const { pooling, topkFraction, plain, last, ...rest } = opts;
+      const { pooling, topkFraction, plain, last, sideHeads, ...rest } = opts;
       await runTrainCli('train', {
         ...DEFAULT_TRAIN_OPTIONS, ...rest, minutes: budgetMinutes(opts.minutes, command), resume: Boolean(opts.resume), command: `kizu ${process.argv.slice(2).join(' ')}`,
         pooling: pooling === 'avg' ? { kind: 'avg' } : { kind: 'topk', fraction: topkFraction },
@@ -54,6 +56,7 @@ export function registerTrain(program: Command): void {
         // The masks' loss is the dense term: --plain --masks keeps it, on the real masks and OK images only.
         ...(plain && rest.masks ? { denseWeight: rest.denseWeight } : {}),
         masks: rest.masks !== undefined,
+        sideHeads: sideHeads ?? sideHeadsFor(rest.masks !== undefined),
         ...(typeof rest.masks === 'number' ? { maskLimit: rest.masks } : {}),
       });
     });

@@ -28,13 +28,13 @@ async function optionalModule<T>(what: string, load: () => Promise<T>): Promise<
  * model and a checkpoint, which the result names.
  */
 export async function runTraining(params: TrainingParams & { data: string; out: string }, signal: AbortSignal, progress: (p: Progress) => void): Promise<JobResult> {
-  const { train, DEFAULT_TRAIN_OPTIONS } = await optionalModule<TrainModule>('training', () => import('../engine/train/train.ts'));
+  const { train, DEFAULT_TRAIN_OPTIONS, sideHeadsFor } = await optionalModule<TrainModule>('training', () => import('../engine/train/train.ts'));
   const result = await train(
     {
       ...DEFAULT_TRAIN_OPTIONS,
       data: params.data, out: params.out, defectLabel: params.defectLabel, epochs: params.epochs, batch: params.batch,
       microBatch: microBatchFor(params.batch, DEFAULT_TRAIN_OPTIONS.microBatch), lr: params.lr, inputSize: params.inputSize,
-      init: params.init, width: params.width, seed: params.seed, resume: params.resume, pretextOnly: params.pretextOnly, masks: params.masks, minutes: params.minutes, command: params.pretextOnly ? 'kizu app (training panel, pretrain)' : 'kizu app (training panel)',
+      init: params.init, width: params.width, seed: params.seed, resume: params.resume, pretextOnly: params.pretextOnly, masks: params.masks, sideHeads: sideHeadsFor(Boolean(params.masks)), minutes: params.minutes, command: params.pretextOnly ? 'kizu app (training panel, pretrain)' : 'kizu app (training panel)',
     },
     {
       signal,

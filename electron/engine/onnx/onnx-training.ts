@@ -3,7 +3,7 @@ import type { ParamLayout } from '../train/param-layout.ts';
 import { parseTrainingEngine, type GradientEngine, type MicroBatchGradients, type MicroBatchInput, type TrainingEngineName } from '../train/gradient-engine.ts';
 import { SessionCache } from './session-cache.ts';
 import { createSession, ensureOpen, loadOnnxRuntime, onnxRuntimeOrTfjs, tracked, type Ort, type OrtSession, type OrtTensor } from './runtime.ts';
-import { buildTrainingGraph, gradientOutput, statisticsOutputs, TRAINING_INPUTS, TRAINING_OUTPUTS, type TrainingGraphShape } from './training-graph.ts';
+import { buildTrainingGraph, gradientOutput, sideTargetsInput, statisticsOutputs, TRAINING_INPUTS, TRAINING_OUTPUTS, type TrainingGraphShape } from './training-graph.ts';
 
 /** Sessions kept: a run meets two micro-batch shapes (pretext crops, whole images) and a short last one. */
 const SESSIONS_KEPT = 3;
@@ -54,7 +54,7 @@ export class OnnxGradients implements GradientEngine {
 
   private session(shape: TrainingGraphShape): Promise<OrtSession> {
     const key = JSON.stringify(shape);
-    return this.sessions.get(key, () => createSession(buildTrainingGraph(this.layout.spec, shape), this.threads, this.profilePrefix));
+    return this.sessions.get(key, () => createSession(buildTrainingGraph(this.layout, shape), this.threads, this.profilePrefix));
   }
 
   async compute(params: Float32Array, input: MicroBatchInput): Promise<MicroBatchGradients> {
@@ -72,6 +72,11 @@ export class OnnxGradients implements GradientEngine {
     if (dense) {
       feeds[TRAINING_INPUTS.denseTargets] = new runtime.Tensor('float32', dense.targets, [n, dense.targets.length / n]);
       feeds[TRAINING_INPUTS.denseWeights] = new runtime.Tensor('float32', dense.weights, [n]);
+    }
+    for (const layer of layout.sideHeads) {
+      const targets = dense?.sideTargets?.[layer];
+      if (!targets) throw new Error(`the layout has a side head at ${layer} but the micro-batch has no dense targets for it`);
+      feeds[sideTargetsInput(layer)] = new runtime.Tensor('float32', targets, [n, targets.length / n]);
     }
     for (const slot of layout.trainable) feeds[slot.name] = new runtime.Tensor('float32', params.slice(slot.offset, slot.offset + slot.size), slot.shape);
     ensureOpen();

@@ -1,6 +1,7 @@
-import { BN_EPS, type ConvSpec, type ResNetSpec } from '../resnet-spec.ts';
+import { BN_EPS, type ConvSpec, type ResNetSpec, type StageName } from '../resnet-spec.ts';
 import { topkCount } from '../resnet50.ts';
-import { ParamLayout } from '../train/param-layout.ts';
+import type { ParamLayout } from '../train/param-layout.ts';
+import { sideHeadParams, type SideHeadLayer } from '../train/side-heads.ts';
 import { GraphBuilder, MICROSOFT_DOMAIN } from './graph-builder.ts';
 
 /** ScatterElements' `reduction` (the max-pool's backward) needs operator set 16. */
@@ -11,18 +12,23 @@ export interface TrainingGraphShape {
   batch: number;
   height: number;
   width: number;
-  /** The dense class-score-map term, with its weights baked in; null: cross-entropy alone. */
+  /**
+   * The dense class-score-map term, with its weights baked in; null: cross-entropy alone.
+   * The layout's side heads (if any) add their terms with the same weights.
+   */
   dense: { lossWeight: number; positiveWeight: number } | null;
 }
 
 /**
  * Graph value names. Inputs: `x` [n, C, H, W], `onehot` [n, classes], `scale` [1] (1 / the
  * step's images), with dense supervision `dense_targets` [n, positions] and `dense_weights`
- * [n]; and every trainable parameter under its state_dict name, in the flat buffer's (tfjs)
- * layout. Outputs: `loss` (the micro-batch's share of the step's mean), `logits`, and per
+ * [n], and per side head `dense_targets:layer2` [n, its positions]; and every trainable
+ * parameter under its state_dict name (side heads': side.layer2.weight), in the flat
+ * buffer's (tfjs) layout. Outputs: `loss` (the micro-batch's share of the step's mean), `logits`, and per
  * parameter and BatchNorm the gradient and batch statistics named below.
  */
 export const TRAINING_INPUTS = { image: 'x', onehot: 'onehot', scale: 'scale', denseTargets: 'dense_targets', denseWeights: 'dense_weights' } as const;
+export const sideTargetsInput = (layer: SideHeadLayer) => `${TRAINING_INPUTS.denseTargets}:${layer}`;
 export const TRAINING_OUTPUTS = { loss: 'loss', logits: 'logits' } as const;
 export const gradientOutput = (param: string) => `grad:${param}`;
 export const statisticsOutputs = (bn: string) => ({ mean: `mean:${bn}`, variance: `var:${bn}` });
@@ -65,12 +71,14 @@ const convOut = (size: number, c: Pick<ConvSpec, 'kernel' | 'stride' | 'pad'>) =
  *   (one onnxruntime FusedMatMul per tap, which reads dy transposed without copying it);
  * - BatchNorm's backward is its closed form, as batchNormTrain's;
  * - the max-pool's routes each gradient to the argmax its forward pass recorded;
- * - the top-k head shares a class score's gradient among the positions at or above its k-th.
+ * - the top-k head shares a class score's gradient among the positions at or above its k-th;
+ * - a side head's 1x1 logit map adds its gradient at its stage's output.
  * Parameters come in and gradients go out in the flat buffer's layout (HWIO filters, fc as
  * [in, out]), so the trainer's buffers do not change with the engine.
  */
-export function buildTrainingGraph(spec: ResNetSpec, shape: TrainingGraphShape): Uint8Array {
-  const layout = new ParamLayout(spec);
+export function buildTrainingGraph(layout: ParamLayout, shape: TrainingGraphShape): Uint8Array {
+  const spec = layout.spec;
+  if (layout.sideHeads.length > 0 && !shape.dense) throw new Error('side heads need the dense term: their targets are the same truth');
   const g = new GraphBuilder(TRAINING_OPSET);
   const n = shape.batch;
   const classes = spec.config.numClasses;
@@ -167,6 +175,7 @@ export function buildTrainingGraph(spec: ResNetSpec, shape: TrainingGraphShape):
   const pool = { k: 3, s: 2, p: 1 };
   let h: Activation = { value: pooled, c: stem.out.c, h: convOut(stem.out.h, { kernel: pool.k, stride: pool.s, pad: pool.p }), w: convOut(stem.out.w, { kernel: pool.k, stride: pool.s, pad: pool.p }) };
   const traces: BlockTrace[] = [];
+  const stageOutputs = new Map<StageName, { activation: Activation; lastBlock: number }>();
   for (const stage of spec.stages) {
     for (const block of stage.blocks) {
       const [c1, c2, c3] = block.convs;
@@ -179,17 +188,32 @@ export function buildTrainingGraph(spec: ResNetSpec, shape: TrainingGraphShape):
       traces.push({ convs: [t1, t2, t3], downsample: ds, out });
       h = { value: out, c: t3.out.c, h: t3.out.h, w: t3.out.w };
     }
+    stageOutputs.set(stage.name, { activation: h, lastBlock: traces.length - 1 });
   }
 
-  // Head, loss and the gradient at layer4.
-  const { logits, loss, dFeatures } = head(g, spec, h, shape, { onehot, lossScale, fcWeight: param('fc.weight'), fcBias: param('fc.bias'), grads });
+  // Head, loss and the gradient at layer4; the side heads' terms and gradients at their stages.
+  const dense = shape.dense ? { ...shape.dense, weights: g.input(TRAINING_INPUTS.denseWeights, [n]), lossScale } : null;
+  const { logits, perImage, dFeatures } = head(g, spec, h, shape, { onehot, lossScale, fcWeight: param('fc.weight'), fcBias: param('fc.bias'), grads, dense });
+  let total = perImage;
+  const sideGradients = new Map<number, string>();
+  for (const layer of layout.sideHeads) {
+    const { activation, lastBlock } = stageOutputs.get(layer)!;
+    const names = sideHeadParams(layer);
+    const side = sideHead(g, activation, n, g.input(sideTargetsInput(layer), [n, activation.h * activation.w]), param(names.weight), param(names.bias), dense!);
+    total = g.op('Add', [total, side.perImage]);
+    grads.set(names.weight, side.dWeight);
+    grads.set(names.bias, side.dBias);
+    sideGradients.set(lastBlock, side.dActivation);
+  }
   g.output(TRAINING_OUTPUTS.logits, logits);
-  g.output(TRAINING_OUTPUTS.loss, loss);
+  g.output(TRAINING_OUTPUTS.loss, g.op('Mul', [g.op('ReduceSum', [total, g.int64([0])], { keepdims: 1 }), lossScale]));
 
   // Backward, block by block.
   let grad = dFeatures;
   for (let b = traces.length - 1; b >= 0; b--) {
     const t = traces[b];
+    const fromSide = sideGradients.get(b);
+    if (fromSide) grad = g.op('Add', [grad, fromSide]);
     const dSum = reluBackward(grad, t.out);
     const dH2 = convBnBackward(dSum, t.convs[2], true)!;
     const dH1 = convBnBackward(dH2, t.convs[1], true)!;
@@ -214,6 +238,15 @@ export function buildTrainingGraph(spec: ResNetSpec, shape: TrainingGraphShape):
   return g.encode('kizu-training-step');
 }
 
+/** The dense terms' weights and the graph values they share. */
+interface DenseInputs {
+  lossWeight: number;
+  positiveWeight: number;
+  /** [n]: 1 supervises an image's maps, 0 not. */
+  weights: string;
+  lossScale: string;
+}
+
 interface HeadInputs {
   onehot: string;
   lossScale: string;
@@ -221,13 +254,44 @@ interface HeadInputs {
   fcWeight: string;
   fcBias: string;
   grads: Map<string, string>;
+  dense: DenseInputs | null;
 }
 
 /**
- * Class scores, the micro-batch's loss (sum over images of cross-entropy plus the dense term,
- * times `scale`), and its gradients: fc's into `grads`, the features' returned.
+ * Per image [n]: the positive-weighted binary cross-entropy of a margin map [n, 1, positions]
+ * against `targets` [n, positions], averaged over positions, times the image's weight; and its
+ * gradient on the margin, already scaled as the step's mean.
  */
-function head(g: GraphBuilder, spec: ResNetSpec, features: Activation, shape: TrainingGraphShape, io: HeadInputs): { logits: string; loss: string; dFeatures: string } {
+function weightedBce(g: GraphBuilder, margin: string, targets: string, n: number, positions: number, d: DenseInputs): { perImage: string; dMargin: string } {
+  const t = g.op('Unsqueeze', [targets, g.int64([1])]);
+  const notT = g.op('Sub', [g.scalar(1), t]);
+  const positive = g.op('Mul', [t, g.scalar(d.positiveWeight)]);
+  const bce = g.op('Add', [g.op('Mul', [positive, g.op('Softplus', [g.op('Neg', [margin])])]), g.op('Mul', [notT, g.op('Softplus', [margin])])]);
+  const imageWeight = g.op('Mul', [d.weights, g.scalar(d.lossWeight)]);
+  const perImage = g.op('Mul', [g.op('ReduceMean', [bce], { axes: [1, 2], keepdims: 0 }), imageWeight]);
+  const dBce = g.op('Sub', [g.op('Mul', [notT, g.op('Sigmoid', [margin])]), g.op('Mul', [positive, g.op('Sigmoid', [g.op('Neg', [margin])])])]);
+  const perPosition = g.op('Mul', [g.op('Reshape', [imageWeight, g.int64([n, 1, 1])]), g.op('Mul', [d.lossScale, g.scalar(1 / positions)])]);
+  return { perImage, dMargin: g.op('Mul', [dBce, perPosition]) };
+}
+
+/** A side head: its 1x1 logit at every position of the stage, the term's loss per image, and its gradients. */
+function sideHead(g: GraphBuilder, stage: Activation, n: number, targets: string, weight: string, bias: string, d: DenseInputs) {
+  const positions = stage.h * stage.w;
+  const rows = g.op('Reshape', [stage.value, g.int64([n, stage.c, positions])]);
+  // [n, 1, positions]
+  const margin = g.op('Add', [g.op('FusedMatMul', [weight, rows], { transA: 1 }, 1, MICROSOFT_DOMAIN), bias]);
+  const { perImage, dMargin } = weightedBce(g, margin, targets, n, positions, d);
+  const dWeight = g.op('ReduceSum', [g.op('FusedMatMul', [rows, dMargin], { transB: 1 }, 1, MICROSOFT_DOMAIN), g.int64([0])], { keepdims: 0 });
+  const dBias = g.op('Reshape', [g.op('ReduceSum', [dMargin, g.int64([0, 1, 2])], { keepdims: 0 }), g.int64([1])]);
+  const dActivation = g.op('Reshape', [g.op('MatMul', [weight, dMargin]), g.int64([n, stage.c, stage.h, stage.w])]);
+  return { perImage, dWeight, dBias, dActivation };
+}
+
+/**
+ * Class scores, the micro-batch's per-image loss (cross-entropy plus the dense term), and its
+ * gradients: fc's into `grads`, the features' returned.
+ */
+function head(g: GraphBuilder, spec: ResNetSpec, features: Activation, shape: TrainingGraphShape, io: HeadInputs): { logits: string; perImage: string; dFeatures: string } {
   const n = shape.batch;
   const classes = spec.config.numClasses;
   const channels = features.c;
@@ -262,27 +326,17 @@ function head(g: GraphBuilder, spec: ResNetSpec, features: Activation, shape: Tr
     const share = g.op('Div', [selected, g.op('ReduceSum', [selected, g.int64([2])], { keepdims: 1 })]);
     dScores = g.op('Mul', [share, g.op('Unsqueeze', [dLogits, g.int64([2])])]);
   }
-  if (shape.dense) {
-    const { lossWeight, positiveWeight } = shape.dense;
+  if (io.dense) {
     const targets = g.input(TRAINING_INPUTS.denseTargets, [n, positions]);
-    const weights = g.input(TRAINING_INPUTS.denseWeights, [n]);
     const classScore = (k: number) => g.op('Gather', [scores!, g.int64([k])], { axis: 1 });
     // [n, 1, positions]: the defect-minus-OK margin, as denseLoss's.
     const margin = g.op('Sub', [classScore(1), classScore(0)]);
-    const t = g.op('Unsqueeze', [targets, g.int64([1])]);
-    const notT = g.op('Sub', [g.scalar(1), t]);
-    const positive = g.op('Mul', [t, g.scalar(positiveWeight)]);
-    const bce = g.op('Add', [g.op('Mul', [positive, g.op('Softplus', [g.op('Neg', [margin])])]), g.op('Mul', [notT, g.op('Softplus', [margin])])]);
-    const imageWeight = g.op('Mul', [weights, g.scalar(lossWeight)]);
-    total = g.op('Add', [total, g.op('Mul', [g.op('ReduceMean', [bce], { axes: [1, 2], keepdims: 0 }), imageWeight])]);
-    const dBce = g.op('Sub', [g.op('Mul', [notT, g.op('Sigmoid', [margin])]), g.op('Mul', [positive, g.op('Sigmoid', [g.op('Neg', [margin])])])]);
-    const perPosition = g.op('Mul', [g.op('Reshape', [imageWeight, g.int64([n, 1, 1])]), g.op('Mul', [io.lossScale, g.scalar(1 / positions)])]);
-    const dMargin = g.op('Mul', [dBce, perPosition]);
+    const term = weightedBce(g, margin, targets, n, positions, io.dense);
+    total = g.op('Add', [total, term.perImage]);
+    const dMargin = term.dMargin;
     const dDense = g.op('Concat', [g.op('Neg', [dMargin]), dMargin], { axis: 1 });
     dScores = dScores ? g.op('Add', [dScores, dDense]) : dDense;
   }
-  const loss = g.op('Mul', [g.op('ReduceSum', [total, g.int64([0])], { keepdims: 1 }), io.lossScale]);
-
   const fcWeightGrads: string[] = [];
   const fcBiasGrads: string[] = [];
   const featureGrads: string[] = [];
@@ -302,5 +356,5 @@ function head(g: GraphBuilder, spec: ResNetSpec, features: Activation, shape: Tr
   const sum = (values: string[]) => (values.length === 1 ? values[0] : g.op('Add', values));
   io.grads.set('fc.weight', sum(fcWeightGrads));
   io.grads.set('fc.bias', sum(fcBiasGrads));
-  return { logits, loss, dFeatures: sum(featureGrads) };
+  return { logits, perImage: total, dFeatures: sum(featureGrads) };
 }

@@ -3,6 +3,7 @@ import { BN_MOMENTUM } from '../resnet-spec.ts';
 import { classScoreMap, ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
 import type { ParamLayout } from './param-layout.ts';
 import type { GradientEngine, MicroBatchGradients, MicroBatchInput } from './gradient-engine.ts';
+import { sideHeadParams, type SideHeadLayer } from './side-heads.ts';
 
 /**
  * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
@@ -18,6 +19,11 @@ export interface DenseTargets {
   lossWeight: number;
   /** Weight of defect positions against clean ones: they are few. */
   positiveWeight: number;
+  /**
+   * Per side head of the layout (side-heads.ts): the same truth on that stage's grid, per
+   * image, per position. The side heads' terms carry the same weights.
+   */
+  sideTargets?: Partial<Record<SideHeadLayer, Float32Array>>;
 }
 
 export interface MicroBatchResult {
@@ -105,7 +111,11 @@ export class TfjsGradients implements GradientEngine {
         logits = tf.keep(out.logits);
         for (const [bn, s] of out.batchStats) stats[bn] = { mean: tf.keep(s.mean), variance: tf.keep(s.variance) };
         const perImage = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(out.logits)), 1));
-        const total = dense ? tf.add(perImage, denseLoss(out.stages.layer4, byName.get('fc.weight') as tf.Tensor2D, byName.get('fc.bias') as tf.Tensor1D, dense)) : perImage;
+        let total = dense ? tf.add(perImage, denseLoss(out.stages.layer4, byName.get('fc.weight') as tf.Tensor2D, byName.get('fc.bias') as tf.Tensor1D, dense)) : perImage;
+        for (const layer of layout.sideHeads) {
+          const names = sideHeadParams(layer);
+          total = tf.add(total, sideHeadLoss(out.stages[layer], byName.get(names.weight) as tf.Tensor2D, byName.get(names.bias) as tf.Tensor1D, layer, dense));
+        }
         return tf.div(tf.sum(total), stepSize) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(lossFn)(trainables);
@@ -138,10 +148,24 @@ export class TfjsGradients implements GradientEngine {
  */
 function denseLoss(layer4: tf.Tensor4D, fcWeight: tf.Tensor2D, fcBias: tf.Tensor1D, d: DenseTargets): tf.Tensor1D {
   const map = classScoreMap(layer4, fcWeight, fcBias);
-  const [n, positions] = map.shape;
-  if (d.targets.length !== n * positions) throw new Error(`dense targets hold ${d.targets.length} values for ${n} images of ${positions} positions`);
   const margin = tf.sub(tf.squeeze(tf.slice(map, [0, 0, 1], [-1, -1, 1]), [2]), tf.squeeze(tf.slice(map, [0, 0, 0], [-1, -1, 1]), [2]));
-  const t = tf.tensor2d(d.targets, [n, positions]);
+  return weightedBce(margin as tf.Tensor2D, d.targets, d, 'layer4');
+}
+
+/** A side head's term: its 1x1 logit at every position of the stage against the truth on that grid. [n] */
+function sideHeadLoss(stage: tf.Tensor4D, weight: tf.Tensor2D, bias: tf.Tensor1D, layer: SideHeadLayer, d: DenseTargets | undefined): tf.Tensor1D {
+  const targets = d?.sideTargets?.[layer];
+  if (!d || !targets) throw new Error(`the layout has a side head at ${layer} but the micro-batch has no dense targets for it`);
+  const [n, h, w, c] = stage.shape;
+  const margin = tf.reshape(tf.add(tf.matMul(tf.reshape(stage, [n * h * w, c]), weight), bias), [n, h * w]);
+  return weightedBce(margin as tf.Tensor2D, targets, d, layer);
+}
+
+/** Per image: the positive-weighted binary cross-entropy of a margin map [n, positions] against its targets, averaged over positions. */
+function weightedBce(margin: tf.Tensor2D, targets: Float32Array, d: DenseTargets, where: string): tf.Tensor1D {
+  const [n, positions] = margin.shape;
+  if (targets.length !== n * positions) throw new Error(`dense targets at ${where} hold ${targets.length} values for ${n} images of ${positions} positions`);
+  const t = tf.tensor2d(targets, [n, positions]);
   const bce = tf.add(tf.mul(tf.mul(t, d.positiveWeight), tf.softplus(tf.neg(margin))), tf.mul(tf.sub(1, t), tf.softplus(margin)));
   return tf.mul(tf.mul(tf.mean(bce, 1), tf.tensor1d(d.weights)), d.lossWeight) as tf.Tensor1D;
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNet50 } from '../resnet50.ts';
+import { hashSeed, Rng } from '../../data/synth/rng.ts';
 import { parameterShapes, type ResNetSpec } from '../resnet-spec.ts';
+import { sideHeadShapes, type SideHeadLayer } from './side-heads.ts';
 
 export interface ParamSlot {
   /** torchvision state_dict key. */
@@ -30,17 +32,25 @@ export class ParamLayout {
   readonly slots: ParamSlot[];
   readonly size: number;
   readonly trainable: ParamSlot[];
+  /** The network's own parameters, what a saved model holds: every slot but the side heads'. */
+  readonly netSlots: ParamSlot[];
 
-  constructor(readonly spec: ResNetSpec) {
+  /** `sideHeads`: training-only heads (side-heads.ts), laid out after the network's parameters. */
+  constructor(readonly spec: ResNetSpec, readonly sideHeads: readonly SideHeadLayer[] = []) {
     let offset = 0;
-    this.slots = [...parameterShapes(spec)].map(([name, torchShape]) => {
-      const shape = tfShape(name, torchShape);
+    const place = (name: string, shape: number[], trainable: boolean, decay: boolean): ParamSlot => {
       const size = shape.reduce((a, b) => a * b, 1);
-      const isStat = name.endsWith('running_mean') || name.endsWith('running_var');
-      const slot: ParamSlot = { name, shape, offset, size, trainable: !isStat, decay: !isStat && name.endsWith('.weight') && (shape.length === 4 || name === 'fc.weight') };
+      const slot: ParamSlot = { name, shape, offset, size, trainable, decay };
       offset += size;
       return slot;
+    };
+    this.netSlots = [...parameterShapes(spec)].map(([name, torchShape]) => {
+      const shape = tfShape(name, torchShape);
+      const isStat = name.endsWith('running_mean') || name.endsWith('running_var');
+      return place(name, shape, !isStat, !isStat && name.endsWith('.weight') && (shape.length === 4 || name === 'fc.weight'));
     });
+    const side = [...sideHeadShapes(spec, sideHeads)].map(([name, shape]) => place(name, shape, true, name.endsWith('.weight')));
+    this.slots = [...this.netSlots, ...side];
     this.size = offset;
     this.trainable = this.slots.filter((s) => s.trainable);
   }
@@ -57,14 +67,23 @@ export class ParamLayout {
   }
 }
 
-/** Copies a network's parameters into a (possibly shared) flat buffer. */
-export async function flattenNet(layout: ParamLayout, net: ResNet50, into: Float32Array = new Float32Array(layout.size)): Promise<Float32Array> {
-  for (const slot of layout.slots) into.set((await net.param(slot.name).data()) as Float32Array, slot.offset);
+/**
+ * Copies a network's parameters into a (possibly shared) flat buffer. Side heads start from
+ * a seeded draw of fc's default init (uniform within 1/sqrt(inputs)), bias 0.
+ */
+export async function flattenNet(layout: ParamLayout, net: ResNet50, into: Float32Array = new Float32Array(layout.size), seed = 0): Promise<Float32Array> {
+  for (const slot of layout.netSlots) into.set((await net.param(slot.name).data()) as Float32Array, slot.offset);
+  const rng = new Rng(hashSeed(seed, 'side-heads'));
+  for (const slot of layout.slots.slice(layout.netSlots.length)) {
+    const bound = slot.shape.length === 2 ? 1 / Math.sqrt(slot.shape[0]) : 0;
+    const values = layout.view(into, slot.name);
+    for (let i = 0; i < values.length; i++) values[i] = (rng.next() * 2 - 1) * bound;
+  }
   return into;
 }
 
-/** A network whose tensors are copies of the flat buffer's values. */
+/** A network whose tensors are copies of the flat buffer's values (side heads left out). */
 export function netFromFlat(layout: ParamLayout, flat: Float32Array): ResNet50 {
-  const params = new Map(layout.slots.map((s) => [s.name, tf.tensor(flat.slice(s.offset, s.offset + s.size), s.shape)]));
+  const params = new Map(layout.netSlots.map((s) => [s.name, tf.tensor(flat.slice(s.offset, s.offset + s.size), s.shape)]));
   return ResNet50.fromTensors(layout.spec, params);
 }

@@ -16,6 +16,7 @@ import { TrainingMaskCache } from './training-masks.ts';
 import { hashSeed } from '../../data/synth/rng.ts';
 import { batchTensor, TrainingImageCache } from './image-cache.ts';
 import { netFromFlat, ParamLayout } from './param-layout.ts';
+import { stageCells, type SideHeadLayer } from './side-heads.ts';
 
 export interface ShardConfig {
   config: ResNetConfig;
@@ -28,8 +29,11 @@ export interface ShardConfig {
   std: number[];
   augment: AugmentOptions;
   defectClass: number;
-  /** Dense supervision of the class-score map where the truth is known; null for none. */
-  dense: Pick<DenseTargets, 'lossWeight' | 'positiveWeight'> | null;
+  /**
+   * Dense supervision of the class-score map where the truth is known, and of the side heads
+   * at `sideHeads` (side-heads.ts; absent: none); null for none.
+   */
+  dense: (Pick<DenseTargets, 'lossWeight' | 'positiveWeight'> & { sideHeads?: SideHeadLayer[] }) | null;
   /**
    * Per path: a real mask (a reviewed one, or the dataset's) whose pixels supervise the
    * class-score map in place of the image label's silence about where; null for none. Absent:
@@ -48,13 +52,6 @@ export interface MicroBatchPlan {
   pastes?: boolean[];
   /** Train on a random square crop of this side at the input resolution instead of the whole image. */
   crop?: number;
-}
-
-/** Cells of layer4's grid along one side of the input: five stride-2 steps, each rounding up. */
-export function layer4Cells(inputSize: number): number {
-  let side = inputSize;
-  for (let i = 0; i < 5; i++) side = Math.ceil(side / 2);
-  return side;
 }
 
 export interface ShardStepResult {
@@ -79,7 +76,7 @@ export class TrainingShard {
   private engine?: Promise<GradientEngine>;
 
   constructor(private readonly cfg: ShardConfig) {
-    this.layout = new ParamLayout(resnetSpec(cfg.config));
+    this.layout = new ParamLayout(resnetSpec(cfg.config), cfg.dense?.sideHeads ?? []);
     this.images = new TrainingImageCache(cfg.paths, cfg.canvas, cfg.config.inChannels);
     this.masks = new TrainingMaskCache(cfg.paths, cfg.masks ?? [], cfg.canvas);
   }
@@ -99,11 +96,19 @@ export class TrainingShard {
     const whole = this.cfg.canvas;
     const { side, shape } = viewShape(whole, mb.crop);
     const channels = this.cfg.config.inChannels;
-    const rows = layer4Cells(shape.height), cols = layer4Cells(shape.width);
+    const n = mb.indices.length;
+    const grids = (['layer4', ...this.layout.sideHeads] as const).map((stage) => {
+      const rows = stageCells(shape.height, stage), cols = stageCells(shape.width, stage);
+      return { stage, rows, cols, targets: new Float32Array(n * rows * cols) };
+    });
+    /** A mask on the view, onto every grid; whether it marks anything at layer4. */
+    const setTargets = (k: number, mask: Uint8Array): boolean => {
+      for (const grid of grids) grid.targets.set(maskOnGrid(mask, shape.height, shape.width, grid.rows, grid.cols), k * grid.rows * grid.cols);
+      return grids[0].targets.subarray(k * grids[0].rows * grids[0].cols, (k + 1) * grids[0].rows * grids[0].cols).some((v) => v > 0);
+    };
     const images: Float32Array[] = [];
-    const labels = new Int32Array(mb.indices.length);
-    const targets = new Float32Array(mb.indices.length * rows * cols);
-    const weights = new Float32Array(mb.indices.length);
+    const labels = new Int32Array(n);
+    const weights = new Float32Array(n);
     for (let k = 0; k < mb.indices.length; k++) {
       const index = mb.indices[k];
       const view: View = { canvas: whole, side, seed: mb.seeds[k], augment: this.cfg.augment };
@@ -111,15 +116,14 @@ export class TrainingShard {
       labels[k] = this.cfg.labels[index];
       const real = await this.masks.mask(index);
       if (real) {
-        const target = maskOnGrid(viewMask(real, view), shape.height, shape.width, rows, cols);
-        targets.set(target, k * rows * cols);
+        const marked = setTargets(k, viewMask(real, view));
         // A defect image whose mask misses this crop (or is empty) says nothing certain about it.
-        weights[k] = labels[k] !== defectClass || target.some((v) => v > 0) ? 1 : 0;
+        weights[k] = labels[k] !== defectClass || marked ? 1 : 0;
       } else if (mb.pastes?.[k]) {
         const pasted = pasteOnCanvas(pixels, shape, channels, hashSeed(mb.seeds[k], 'paste'));
         pixels = pasted.pixels;
         labels[k] = defectClass;
-        targets.set(maskOnGrid(pasted.mask, shape.height, shape.width, rows, cols), k * rows * cols);
+        setTargets(k, pasted.mask);
         weights[k] = 1;
       } else if (labels[k] !== defectClass) {
         weights[k] = 1;
@@ -127,7 +131,10 @@ export class TrainingShard {
       images.push(pixels);
     }
     const x = batchTensor(images, shape, channels, mean, std);
-    return { x, labels, dense: this.cfg.dense ? { ...this.cfg.dense, targets, weights } : undefined };
+    if (!this.cfg.dense) return { x, labels };
+    const { lossWeight, positiveWeight } = this.cfg.dense;
+    const sideTargets = Object.fromEntries(grids.slice(1).map((grid) => [grid.stage, grid.targets]));
+    return { x, labels, dense: { lossWeight, positiveWeight, targets: grids[0].targets, weights, sideTargets } };
   }
 
   private gradients(): Promise<GradientEngine> {

@@ -29,6 +29,7 @@ import { learningRate, Sgd } from './sgd.ts';
 import { AdamW, ADAMW_DEFAULTS } from './adamw.ts';
 import { InProcessPool, ThreadPool, type ShardPool } from './shard-pool.ts';
 import type { MicroBatchPlan, ShardConfig } from './shard.ts';
+import { SIDE_HEAD_LAYERS, type SideHeadLayer } from './side-heads.ts';
 
 export interface TrainOptions {
   data: string;
@@ -83,6 +84,12 @@ export interface TrainOptions {
   pasteRate: number;
   /** Weight of the dense class-score-map loss (0 turns it off). */
   denseWeight: number;
+  /**
+   * Training-only 1x1 heads on these stages (side-heads.ts), supervised by the same truth as
+   * the dense term (pasted defects, masks, OK images) at their stage's resolution, with the
+   * same weight; dropped from the saved model. Need denseWeight > 0.
+   */
+  sideHeads: SideHeadLayer[];
   /** Largest gradient norm a step applies; larger ones are scaled down to it (0 = no limit). */
   clipNorm: number;
   /**
@@ -142,6 +149,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   pretextCrop: 256,
   pasteRate: 0.33,
   denseWeight: 1,
+  sideHeads: [],
   clipNorm: 0,
   keepBest: true,
   masks: false,
@@ -152,6 +160,14 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
  * input and schedule, on the image labels alone, so the difference is what synthetic defects add.
  */
 export const PLAIN_BASELINE = { pretextFraction: 0, pasteRate: 0, denseWeight: 0 } as const satisfies Partial<TrainOptions>;
+
+/**
+ * Masks supervise the side heads at layer2 and layer3 too: a real defect is often smaller than
+ * one layer4 cell. Without masks the default's, until a measurement says otherwise.
+ */
+export function sideHeadsFor(masks: boolean): SideHeadLayer[] {
+  return masks ? [...SIDE_HEAD_LAYERS] : [...DEFAULT_TRAIN_OPTIONS.sideHeads];
+}
 
 /**
  * From scratch on a 2-core CPU, a quarter-width network gets about 16x the steps of a full one
@@ -265,6 +281,8 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
     denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false, keepBest: o.keepBest,
     masks: o.masks, maskLimit: o.maskLimit ?? null,
+    // Only when asked for, so checkpoints from before side heads existed still resume.
+    ...(o.sideHeads.length > 0 ? { sideHeads: o.sideHeads } : {}),
   });
 }
 
@@ -367,6 +385,8 @@ export async function train(
     ? `${engine.label}, ${Math.max(1, o.workers)} x ${engineThreads} thread${engineThreads === 1 ? '' : 's'}`
     : `${describeBackend(backend)}${engine.fallback ? ` (${engine.fallback})` : ''}`;
   if (o.batch % o.microBatch !== 0) throw new Error(`--batch (${o.batch}) must be a multiple of --micro-batch (${o.microBatch})`);
+  if (o.masks && o.denseWeight <= 0) throw new Error('--masks trains the class-score map on the masks: it needs --dense-weight above 0');
+  if (o.sideHeads.length > 0 && o.denseWeight <= 0) throw new Error(`--side-heads ${o.sideHeads.join(',')} are supervised with the dense term: they need --dense-weight above 0 (and, with --plain, --masks)`);
 
   const dataset = o.pretextOnly ? await openOkImages(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel }) : await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
   const usable: DatasetItem[] = dataset.items.filter((i) => i.split !== 'test');
@@ -380,13 +400,12 @@ export async function train(
   const sizes = await Promise.all(paths.map((p) => probeImage(p)));
   const canvas = trainingCanvas(sizes, o.inputSize);
   report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
-  if (o.masks && o.denseWeight <= 0) throw new Error('--masks trains the class-score map on the masks: it needs --dense-weight above 0');
   const masks = o.masks && !o.pretextOnly ? await trainingMasks(usable, sizes, trainIdx, valIdx, o.maskLimit, o.seed) : null;
   if (masks) report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: masks.message });
 
   const { mean, std } = await pixelStatistics(trainIdx.map((i) => paths[i]), channels);
   const spec = resnetSpec({ numClasses: CLASSES.length, inChannels: channels, width: o.width, blocks: [...RESNET50_BLOCKS], pooling: o.pooling });
-  const layout = new ParamLayout(spec);
+  const layout = new ParamLayout(spec, o.sideHeads);
   const checkpointDir = join(o.out, 'checkpoint');
   const print = fingerprint(o, resolve(o.data));
 
@@ -402,19 +421,19 @@ export async function train(
     startStep = resumed.state.step;
   } else if (o.init) {
     const init = await loadInitWeights(o.init, spec, o.seed);
-    params = await flattenNet(layout, init.net);
+    params = await flattenNet(layout, init.net, undefined, o.seed);
     init.net.dispose();
     initNotes.push(...init.notes);
   } else {
     const net = initialiseResNet(spec, o.seed);
-    params = await flattenNet(layout, net);
+    params = await flattenNet(layout, net, undefined, o.seed);
     net.dispose();
   }
 
   const shardConfig: ShardConfig = {
     config: spec.config, paths, labels: usable.map((i) => (i.isDefect ? DEFECT_CLASS : 0)), canvas,
     mean, std, augment: o.augment, defectClass: DEFECT_CLASS,
-    dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT } : null,
+    dense: o.denseWeight > 0 ? { lossWeight: o.denseWeight, positiveWeight: DENSE_POSITIVE_WEIGHT, sideHeads: o.sideHeads } : null,
     engine: { name: engine.name, threads: engineThreads },
     ...(masks ? { masks: masks.perImage } : {}),
   };
@@ -595,7 +614,7 @@ export async function train(
       init: o.init,
       backend: trainedOn,
       ...(masks ? { trainedMasks: await recordTrainedMasks(o.data, masks.used.map((i) => paths[i])) } : {}),
-      notes: [...initNotes, ...(masks ? [masks.message] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
+      notes: [...initNotes, ...(masks ? [masks.message] : []), ...(o.sideHeads.length > 0 ? [`side heads at ${o.sideHeads.join(' and ')} supervised during training (not saved)`] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
     metrics: kept
       ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc }

@@ -12,12 +12,15 @@ import { resnetSpec, type HeadPooling } from '../../../electron/engine/resnet-sp
 import { GradientAccumulator, TfjsGradients } from '../../../electron/engine/train/grad-step.ts';
 import { parseTrainingEngine, type MicroBatchInput, type TrainingEngineName } from '../../../electron/engine/train/gradient-engine.ts';
 import { flattenNet, ParamLayout } from '../../../electron/engine/train/param-layout.ts';
-import { layer4Cells, TrainingShard } from '../../../electron/engine/train/shard.ts';
+import { TrainingShard } from '../../../electron/engine/train/shard.ts';
+import { stageCells, type SideHeadLayer } from '../../../electron/engine/train/side-heads.ts';
 import { maxRelativeError, onnxRuntimeInstalled } from '../helpers/backends.ts';
 
 /**
  * onnxruntime's training graph against tfjs's autodiff (which the PyTorch known-answer test in
- * grad-step.test.ts ties to PyTorch): both heads, the dense class-score-map term, one and three
+ * grad-step.test.ts ties to PyTorch): both heads, the dense class-score-map term, the
+ * training-only side heads at layer2 and layer3 (their own gradients, and theirs added into
+ * the stages' backward), one and three
  * channels, non-square inputs and odd sizes (the transposed convs' output padding, the
  * filter gradients' strided taps), every trainable parameter and every BatchNorm statistic.
  */
@@ -29,6 +32,7 @@ interface Case {
   width: number;
   n: number;
   dense: boolean;
+  sideHeads?: SideHeadLayer[];
 }
 
 const TOPK: HeadPooling = { kind: 'topk', fraction: 1 / 16 };
@@ -36,19 +40,22 @@ const cases: Case[] = [
   { name: 'top-k head with the dense term, 1 channel, 64 px', pooling: TOPK, channels: 1, height: 64, width: 64, n: 3, dense: true },
   { name: 'average head, 3 channels, 72 px', pooling: { kind: 'avg' }, channels: 3, height: 72, width: 72, n: 2, dense: false },
   { name: 'average head with the dense term, 1 channel, 50 x 66 px', pooling: { kind: 'avg' }, channels: 1, height: 50, width: 66, n: 4, dense: true },
+  { name: 'top-k head with side heads at layer2 and layer3, 3 channels, 56 x 40 px', pooling: TOPK, channels: 3, height: 56, width: 40, n: 3, dense: true, sideHeads: ['layer2', 'layer3'] },
+  { name: 'average head with a side head at layer2, 1 channel, 45 px', pooling: { kind: 'avg' }, channels: 1, height: 45, width: 45, n: 2, dense: true, sideHeads: ['layer2'] },
 ];
 
 function microBatch(c: Case, seed: number): MicroBatchInput {
   const rng = new Rng(seed);
   const pixels = Float32Array.from({ length: c.n * c.height * c.width * c.channels }, () => rng.next() * 2 - 1);
   const labels = Int32Array.from({ length: c.n }, (_, i) => i % 2);
-  const cells = layer4Cells(c.height) * layer4Cells(c.width);
+  const targets = (stage: 'layer2' | 'layer3' | 'layer4') => Float32Array.from({ length: c.n * stageCells(c.height, stage) * stageCells(c.width, stage) }, () => (rng.chance(0.2) ? 1 : 0));
   const dense = c.dense
     ? {
-      targets: Float32Array.from({ length: c.n * cells }, () => (rng.chance(0.2) ? 1 : 0)),
+      targets: targets('layer4'),
       weights: Float32Array.from({ length: c.n }, (_, i) => (i === 1 ? 0 : 1)),
       lossWeight: 1,
       positiveWeight: 10,
+      sideTargets: Object.fromEntries((c.sideHeads ?? []).map((layer) => [layer, targets(layer)])),
     }
     : undefined;
   return { pixels, n: c.n, height: c.height, width: c.width, channels: c.channels, labels, stepSize: 16, dense };
@@ -59,13 +66,13 @@ describe.skipIf(!(await onnxRuntimeInstalled()))('training gradients on onnxrunt
 
   describe.each(cases)('$name', (c) => {
     const spec = resnetSpec({ numClasses: 2, inChannels: c.channels, width: 4, blocks: [2, 2, 2, 2], pooling: c.pooling });
-    const layout = new ParamLayout(spec);
+    const layout = new ParamLayout(spec, c.sideHeads);
     let params: Float32Array;
     let onnx: OnnxGradients;
 
     beforeAll(async () => {
       const net = initialiseResNet(spec, 3);
-      params = await flattenNet(layout, net);
+      params = await flattenNet(layout, net, undefined, 3);
       net.dispose();
       onnx = await OnnxGradients.create(layout, 1);
     });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../electron/data/synth/rng.ts';
 import { evaluate, type EvaluationReport } from '../../../electron/engine/evaluate.ts';
 import { manifestSchema } from '../../../electron/engine/manifest.ts';
-import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions, type TrainProgress } from '../../../electron/engine/train/train.ts';
+import { DEFAULT_TRAIN_OPTIONS, sideHeadsFor, train, type TrainOptions, type TrainProgress } from '../../../electron/engine/train/train.ts';
 import { runKizu } from '../helpers/kizu-process.ts';
 
 /**
@@ -63,9 +63,9 @@ beforeAll(async () => {
   await writeCsv(csv, rows);
 });
 
-function options(out: string, masks: boolean): TrainOptions {
+function options(out: string, masks: boolean, sideHeads = sideHeadsFor(masks)): TrainOptions {
   return {
-    ...DEFAULT_TRAIN_OPTIONS, data: csv, out, masks, epochs: 12, batch: 8, microBatch: 8, inputSize: SIZE, width: 8, workers: 0,
+    ...DEFAULT_TRAIN_OPTIONS, data: csv, out, masks, sideHeads, epochs: 12, batch: 8, microBatch: 8, inputSize: SIZE, width: 8, workers: 0,
     lr: 0.01, warmupEpochs: 0, seed: 5, valFraction: 0.25, checkpointEvery: 1000,
     // The image labels and (with masks) the real masks only: no synthetic defect teaches where.
     pretextFraction: 0, pasteRate: 0, denseWeight: 1,
@@ -74,6 +74,13 @@ function options(out: string, masks: boolean): TrainOptions {
 }
 
 const layer4Auroc = (r: EvaluationReport) => r.field!.scores.find((s) => s.method === 'layercam' && s.map === 'layer4')!.pixelAuroc;
+
+/** The tensor names a model's weights.safetensors holds, from its header. */
+function savedTensors(model: string): string[] {
+  const bytes = readFileSync(join(model, 'weights.safetensors'));
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, unknown>;
+  return Object.keys(header).filter((k) => k !== '__metadata__').sort();
+}
 
 describe('kizu train --masks', { timeout: 600_000 }, () => {
   let withMasks: EvaluationReport;
@@ -85,6 +92,15 @@ describe('kizu train --masks', { timeout: 600_000 }, () => {
     await train(options(join(root, 'masks'), true), { onProgress: (p: TrainProgress) => { if (p.phase === 'prepare') messages.push(p.message); } });
     labelsOnly = await evaluate({ data: csv, model: join(root, 'labels'), valFraction: 0.25 });
     withMasks = await evaluate({ data: csv, model: join(root, 'masks'), valFraction: 0.25 });
+  });
+
+  it('trains the side heads at layer2 and layer3 with the masks, says so, and saves a plain ResNet50 without them', () => {
+    const manifest = manifestSchema.parse(JSON.parse(readFileSync(join(root, 'masks', 'manifest.json'), 'utf8')));
+    expect(manifest.provenance.notes).toContain('side heads at layer2 and layer3 supervised during training (not saved)');
+    const names = savedTensors(join(root, 'masks'));
+    expect(names).toEqual(expect.arrayContaining(['fc.weight', 'layer2.0.conv1.weight']));
+    expect(names.filter((k) => k.startsWith('side.'))).toEqual([]);
+    expect(names).toEqual(savedTensors(join(root, 'labels')));
   });
 
   it('localises the defect that the labels alone confuse with its distractor: pixel AUROC rises', () => {
