@@ -12,6 +12,7 @@ const COLUMN_NAMES = {
   mask: ['mask', 'mask_path', 'maskpath'],
   split: ['split', 'subset'],
   kind: ['kind', 'defect_kind', 'defect_type', 'defectkind'],
+  view: ['view', 'view_id', 'viewid'],
 } as const;
 type Column = keyof typeof COLUMN_NAMES;
 
@@ -33,8 +34,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * A CSV of path,label[,mask] rows (a header naming the columns is optional; split=train|test and
- * a defect kind column are read when present). Relative paths are relative to the CSV's folder.
+ * A CSV of path,label[,mask] rows (a header naming the columns is optional; split=train|test, a
+ * defect kind column and a view column are read when present). Relative paths are relative to the CSV's folder.
  */
 export async function readCsvDataset(csvPath: string, opts: OpenOptions = {}): Promise<Dataset> {
   const log = new ProblemLog(opts.strict ?? false);
@@ -83,6 +84,8 @@ export async function readCsvDataset(csvPath: string, opts: OpenOptions = {}): P
     }
     const kind = cell(row, 'kind');
     if (kind !== '' && isDefect) item.defectKind = kind;
+    const view = cell(row, 'view');
+    if (view !== '') item.view = view;
     const split = cell(row, 'split').toLowerCase();
     if (split === 'train' || split === 'test') item.split = split;
     else if (split !== '') log.report(where(row), `split must be train or test, got '${split}'; image kept without a split`);

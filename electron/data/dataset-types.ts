@@ -17,6 +17,12 @@ export interface DatasetItem {
   split?: 'train' | 'test';
   /** e.g. DAGM ClassN, an MVTec category, a part folder. */
   group?: string;
+  /**
+   * The physical view this photograph shows (a CSV's view column): a line that photographs the
+   * same part position again and again makes near-duplicates, and every split Kizu makes keeps a
+   * view's images on one side, so no test or validation image shows a surface trained on.
+   */
+  view?: string;
   /** Defect kind: an MVTec defect folder, a folder per kind, a CSV kind column, the generator's kind. */
   defectKind?: string;
 }

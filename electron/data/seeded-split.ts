@@ -34,6 +34,8 @@ export const datasetSplitSchema = z.discriminatedUnion('policy', [
     seed: z.number().int().nonnegative(),
     testFraction: z.number().gt(0).lt(1),
     stratifiedBy: z.literal('kind'),
+    /** 'view': whole views went to test (DatasetItem.view), not images stratified by kind. */
+    groupedBy: z.literal('view').optional(),
     train: z.number().int().nonnegative(),
     test: z.number().int().nonnegative(),
     /** sha256 of every image's relative path and label: which dataset was split. */
@@ -92,17 +94,42 @@ export function applySeededSplit(
   const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
   const testFraction = opts.testFraction ?? DEFAULT_TEST_FRACTION;
   if (!(testFraction > 0 && testFraction < 1)) throw new Error(`the test fraction must be between 0 and 1, got ${testFraction}`);
-  for (const members of rankedStrata(root, items, seed, 'test-split')) {
-    const nTest = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * testFraction));
-    members.forEach((m, i) => { m.item.split = i < nTest ? 'test' : 'train'; });
+  const byView = items.some((i) => i.view !== undefined);
+  if (byView) splitByView(root, items, seed, testFraction);
+  else {
+    for (const members of rankedStrata(root, items, seed, 'test-split')) {
+      const nTest = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * testFraction));
+      members.forEach((m, i) => { m.item.split = i < nTest ? 'test' : 'train'; });
+    }
   }
   const test = items.filter((i) => i.split === 'test');
   return {
-    policy: 'seeded', seed, testFraction, stratifiedBy: 'kind',
+    policy: 'seeded', seed, testFraction, stratifiedBy: 'kind', ...(byView ? { groupedBy: 'view' as const } : {}),
     train: items.length - test.length, test: test.length,
     itemsDigest: itemsDigest(root, items),
     testDigest: digest(test.map((i) => relativeKey(root, i.path))),
   };
+}
+
+/**
+ * Whole views to test, in an order by a hash of the seed and the view (an image without one is
+ * a view of its own), until the test share of the images is reached.
+ */
+function splitByView(root: string, items: DatasetItem[], seed: number, testFraction: number): void {
+  const views = new Map<string, DatasetItem[]>();
+  for (const item of items) {
+    const key = item.view !== undefined ? `view:${item.view}` : `image:${relativeKey(root, item.path)}`;
+    views.set(key, [...(views.get(key) ?? []), item]);
+  }
+  const wanted = Math.round(items.length * testFraction);
+  let test = 0;
+  const ranked = [...views.keys()].sort((a, b) => hashSeed(seed, 'test-split', a) - hashSeed(seed, 'test-split', b) || (a < b ? -1 : 1));
+  for (const key of ranked) {
+    const members = views.get(key)!;
+    const side = test < wanted ? 'test' : 'train';
+    if (side === 'test') test += members.length;
+    for (const item of members) item.split = side;
+  }
 }
 
 /** The share of a layout's test defects that training borrows when its own split has none. */

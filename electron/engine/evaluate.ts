@@ -187,7 +187,7 @@ export async function evaluate(
   model.net.dispose();
   const trainItems = hasSplits ? dataset.items.filter((i) => i.split !== 'test') : [];
   const seed = model.manifest.provenance.seed ?? 0;
-  const { val } = splitTrainVal(trainItems.map((item, index) => ({ index, isDefect: item.isDefect })), opts.valFraction ?? 0.15, seed);
+  const { val } = splitTrainVal(trainItems.map((item, index) => ({ index, isDefect: item.isDefect, view: item.view })), opts.valFraction ?? 0.15, seed);
   const validationAll = val.map((i) => trainItems[i]);
   const hasTruth = (i: DatasetItem) => i.isDefect && truthPath(i) !== null;
   const validation = validationAll.filter(hasTruth);

@@ -7,7 +7,9 @@ taken 69 times each, and a pit stays where it is as it grows. A split by image p
 view's images go to one side: a seeded draw of the views (and of the 69 single images) for test.
 
 usage: python3 models/research/bsdata_grouped_split.py BSDATA_DIR OUT.csv [--test-views 3] [--seed 0]
-The CSV (path,label,mask,split) reads in Kizu as any CSV dataset; masks are BSData's LabelMe JSON.
+The CSV (path,label,mask,split,view) reads in Kizu as any CSV dataset; masks are BSData's LabelMe
+JSON; the view column makes Kizu's validation split keep views whole too (R21-h ran on the same
+rows before Kizu read views: its validation split was by image).
 """
 import argparse, csv, json, os, random
 
@@ -38,9 +40,10 @@ for f in images:
     test = view(f) in test_views if view(f) else f in test_singles
     mask = labels.get(f, '')
     rows.append([os.path.join(os.path.abspath(a.bsdata), 'data', f), 'defect' if mask else 'ok',
-                 os.path.join(os.path.abspath(a.bsdata), mask) if mask else '', 'test' if test else 'train'])
+                 os.path.join(os.path.abspath(a.bsdata), mask) if mask else '', 'test' if test else 'train',
+                 '_'.join(view(f)) if view(f) else ''])
 with open(a.out, 'w', newline='') as fh:
-    w = csv.writer(fh); w.writerow(['path', 'label', 'mask', 'split']); w.writerows(rows)
+    w = csv.writer(fh); w.writerow(['path', 'label', 'mask', 'split', 'view']); w.writerows(rows)
 for split in ('train', 'test'):
     part = [r for r in rows if r[3] == split]
     print(f"{split}: {len(part)} images, {sum(r[1] == 'defect' for r in part)} pitted")

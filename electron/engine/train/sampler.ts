@@ -3,6 +3,8 @@ import { hashSeed, Rng } from '../../data/synth/rng.ts';
 export interface LabelledIndex {
   index: number;
   isDefect: boolean;
+  /** Images of one view (DatasetItem.view) stay on one side of the split. */
+  view?: string;
 }
 
 /** A seeded Fisher-Yates shuffle: the same order for the same seed on every platform. */
@@ -16,10 +18,26 @@ export function shuffled<T>(values: readonly T[], seed: number): T[] {
   return out;
 }
 
-/** A validation split stratified by label, the same for the same seed. */
+/**
+ * A validation split stratified by label, the same for the same seed. Where images name their
+ * view, whole views go to validation instead (a seeded order of views, until the share is
+ * reached): stratifying would put a view on both sides.
+ */
 export function splitTrainVal(items: readonly LabelledIndex[], valFraction: number, seed: number): { train: number[]; val: number[] } {
   const train: number[] = [];
   const val: number[] = [];
+  if (items.some((i) => i.view !== undefined)) {
+    const views = new Map<string, number[]>();
+    for (const item of items) {
+      const key = item.view !== undefined ? `view:${item.view}` : `image:${item.index}`;
+      views.set(key, [...(views.get(key) ?? []), item.index]);
+    }
+    const wanted = Math.round(items.length * valFraction);
+    for (const key of shuffled([...views.keys()].sort(), hashSeed(seed, 'val-split', 'views'))) {
+      (val.length < wanted ? val : train).push(...views.get(key)!);
+    }
+    return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+  }
   for (const defect of [false, true]) {
     const group = shuffled(items.filter((i) => i.isDefect === defect).map((i) => i.index), hashSeed(seed, 'val-split', defect ? 1 : 0));
     const nVal = Math.round(group.length * valFraction);

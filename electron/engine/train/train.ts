@@ -394,7 +394,7 @@ export async function train(
   const paths = usable.map((i) => i.path);
   const first = await probeImage(paths[0]);
   const channels: 1 | 3 = first.channels;
-  const labelled: LabelledIndex[] = usable.map((item, index) => ({ index, isDefect: item.isDefect }));
+  const labelled: LabelledIndex[] = usable.map((item, index) => ({ index, isDefect: item.isDefect, view: item.view }));
   const { train: trainIdx, val: valIdx } = splitTrainVal(labelled, o.valFraction, o.seed);
   const trainSet = trainIdx.map((i) => labelled[i]);
   const sizes = await Promise.all(paths.map((p) => probeImage(p)));

@@ -5,6 +5,7 @@ import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, detectDatasetFormat, openDataset, type DatasetItem } from '../../../electron/data/datasets.ts';
 import { applySeededSplit, borrowTestDefects, datasetSplitSchema } from '../../../electron/data/seeded-split.ts';
+import { splitTrainVal } from '../../../electron/engine/train/sampler.ts';
 import { readMaskBits } from '../../../electron/data/mask-reader.ts';
 import { bmp8 } from './image-fixtures.ts';
 
@@ -250,6 +251,45 @@ describe('seeded split where the layout has none', () => {
     expect(r1).toEqual(r2);
     const side = (list: DatasetItem[]) => Object.fromEntries(list.map((i) => [i.path, i.split]));
     expect(side(backward)).toEqual(side(forward));
+  });
+
+  it('keeps every view on one side of the test split and of the validation split, where a CSV names views', async () => {
+    const csvDir = join(root, 'csv-views');
+    const img = await png(8, 8, 100);
+    const rows = ['path,label,view'];
+    // Ten views photographed six times each, a defect on every other photograph, and four lone images.
+    for (let v = 0; v < 10; v++) {
+      for (let t = 0; t < 6; t++) {
+        await put(join(csvDir, `v${v}-t${t}.png`), img);
+        rows.push(`v${v}-t${t}.png,${t % 2 ? 'defect' : 'ok'},pos${v}`);
+      }
+    }
+    for (let i = 0; i < 4; i++) {
+      await put(join(csvDir, `lone${i}.png`), img);
+      rows.push(`lone${i}.png,ok,`);
+    }
+    const csv = await put(join(csvDir, 'list.csv'), `${rows.join('\n')}\n`);
+    const ds = await openDataset(csv);
+    expect(ds.items.filter((i) => i.view !== undefined)).toHaveLength(60);
+    const sides = (list: Array<{ view?: string; side: string }>) => {
+      const byView = new Map<string, Set<string>>();
+      for (const { view, side } of list) if (view !== undefined) byView.set(view, (byView.get(view) ?? new Set()).add(side));
+      return [...byView.values()].map((s) => s.size);
+    };
+    expect(sides(ds.items.map((i) => ({ view: i.view, side: i.split! })))).toEqual(Array(10).fill(1));
+    const test = ds.items.filter((i) => i.split === 'test').length;
+    expect(test).toBeGreaterThanOrEqual(Math.round(64 * 0.2));
+    expect(test).toBeLessThan(Math.round(64 * 0.2) + 6);
+    expect(datasetSplitSchema.parse(ds.split)).toMatchObject({ policy: 'seeded', groupedBy: 'view', test });
+    const training = ds.items.filter((i) => i.split === 'train');
+    const { train, val } = splitTrainVal(training.map((item, index) => ({ index, isDefect: item.isDefect, view: item.view })), 0.15, 0);
+    expect(val.length).toBeGreaterThan(0);
+    expect(train.length + val.length).toBe(training.length);
+    const valSet = new Set(val);
+    expect(sides(training.map((item, index) => ({ view: item.view, side: valSet.has(index) ? 'val' : 'train' })))).toEqual(Array(new Set(training.map((i) => i.view).filter(Boolean)).size).fill(1));
+    // Without views the split is by image, stratified by kind, as before.
+    const plain = await openDataset(await put(join(csvDir, 'plain.csv'), `${rows.map((r) => r.split(',').slice(0, 2).join(',')).join('\n')}\n`));
+    expect(plain.split).not.toHaveProperty('groupedBy');
   });
 
   it('reads a CSV kind column for defective rows', async () => {
