@@ -3,6 +3,7 @@ import { relative, sep } from 'node:path';
 import { z } from 'zod';
 import { hashSeed } from './synth/rng.ts';
 import type { DatasetItem } from './dataset-types.ts';
+import { groupByView, takeWholeGroups } from './views.ts';
 
 export const DEFAULT_SPLIT_SEED = 0;
 export const DEFAULT_TEST_FRACTION = 0.2;
@@ -116,20 +117,11 @@ export function applySeededSplit(
  * a view of its own), until the test share of the images is reached.
  */
 function splitByView(root: string, items: DatasetItem[], seed: number, testFraction: number): void {
-  const views = new Map<string, DatasetItem[]>();
-  for (const item of items) {
-    const key = item.view !== undefined ? `view:${item.view}` : `image:${relativeKey(root, item.path)}`;
-    views.set(key, [...(views.get(key) ?? []), item]);
-  }
-  const wanted = Math.round(items.length * testFraction);
-  let test = 0;
+  const views = groupByView(items, (i) => i.view, (i) => relativeKey(root, i.path));
   const ranked = [...views.keys()].sort((a, b) => hashSeed(seed, 'test-split', a) - hashSeed(seed, 'test-split', b) || (a < b ? -1 : 1));
-  for (const key of ranked) {
-    const members = views.get(key)!;
-    const side = test < wanted ? 'test' : 'train';
-    if (side === 'test') test += members.length;
-    for (const item of members) item.split = side;
-  }
+  const { taken, rest } = takeWholeGroups(views, ranked, Math.round(items.length * testFraction));
+  for (const item of taken) item.split = 'test';
+  for (const item of rest) item.split = 'train';
 }
 
 /** The share of a layout's test defects that training borrows when its own split has none. */

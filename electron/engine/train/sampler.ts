@@ -1,4 +1,5 @@
 import { hashSeed, Rng } from '../../data/synth/rng.ts';
+import { groupByView, takeWholeGroups } from '../../data/views.ts';
 
 export interface LabelledIndex {
   index: number;
@@ -27,16 +28,10 @@ export function splitTrainVal(items: readonly LabelledIndex[], valFraction: numb
   const train: number[] = [];
   const val: number[] = [];
   if (items.some((i) => i.view !== undefined)) {
-    const views = new Map<string, number[]>();
-    for (const item of items) {
-      const key = item.view !== undefined ? `view:${item.view}` : `image:${item.index}`;
-      views.set(key, [...(views.get(key) ?? []), item.index]);
-    }
-    const wanted = Math.round(items.length * valFraction);
-    for (const key of shuffled([...views.keys()].sort(), hashSeed(seed, 'val-split', 'views'))) {
-      (val.length < wanted ? val : train).push(...views.get(key)!);
-    }
-    return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+    const views = groupByView(items, (i) => i.view, (i) => String(i.index));
+    const { taken, rest } = takeWholeGroups(views, shuffled([...views.keys()].sort(), hashSeed(seed, 'val-split', 'views')), Math.round(items.length * valFraction));
+    const sorted = (list: LabelledIndex[]) => list.map((i) => i.index).sort((a, b) => a - b);
+    return { train: sorted(rest), val: sorted(taken) };
   }
   for (const defect of [false, true]) {
     const group = shuffled(items.filter((i) => i.isDefect === defect).map((i) => i.index), hashSeed(seed, 'val-split', defect ? 1 : 0));
