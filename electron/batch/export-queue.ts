@@ -135,7 +135,11 @@ export interface BatchStatus {
 export async function batchStatus(connection: Redis, batch?: string, now = Date.now()): Promise<BatchStatus> {
   const queue = new Queue(QUEUE_NAME, { connection });
   try {
-    const parent = batch ? await queue.getJob(batch) : await newestBatch(queue);
+    const id = batch ?? (await newestBatch(queue))?.id;
+    // The state is read before the job: a merge that finishes in between then shows as still
+    // running, never as completed with the result its stale copy did not yet hold.
+    const state = id === undefined ? 'unknown' : await queue.getJobState(id);
+    const parent = id === undefined ? undefined : await queue.getJob(id);
     if (!parent) throw new Error(batch ? `queue: no batch "${batch}" on this Redis` : 'queue: no batch on this Redis; submit one with kizu queue submit');
     const merge = mergeJobSchema.parse(parent.data);
     let imagesDone = 0;
@@ -155,7 +159,6 @@ export async function batchStatus(connection: Redis, batch?: string, now = Date.
       if (job.processedOn) startedAt = Math.min(startedAt, job.processedOn);
     }
     const failed = (await parent.getDependenciesCount({ failed: true })).failed ?? 0;
-    const state = await parent.getState();
     const status: BatchStatus = {
       batch: parent.id!,
       state,
