@@ -31,6 +31,7 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--seed <n>', 'seed for initialisation, sampling and augmentation', nonNegativeInt('--seed'), d.seed)
     .option('--val-fraction <x>', 'share of training images held out for validation', nonNegativeNumber('--val-fraction'), d.valFraction)
+    .option('--view-pattern <regex>', 'a regular expression over each image\'s path relative to the dataset that names the view (part position, camera) it shows: its capture groups, or the whole match. Photographs of one view stay on one side of the seeded test split and of the validation split, so near-duplicates are never scored against each other; kizu evaluate reads it from the manifest')
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
     .option('--no-balance', 'sample classes as they come instead of balancing them')

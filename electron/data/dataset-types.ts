@@ -56,4 +56,9 @@ export interface OpenOptions {
   checkImages?: boolean;
   /** The seeded split for layouts without one (defaults: seed 0, a fifth for test). */
   split?: { seed?: number; testFraction?: number };
+  /**
+   * A regular expression over each image's path relative to the root that names the view it
+   * shows (see views.ts assignViews): every split then keeps each view whole.
+   */
+  viewPattern?: string;
 }

@@ -9,7 +9,8 @@ import { isLabelmeFolders, readLabelmeFolders } from './labelme-folders.ts';
 import { checkMaskSizes } from './mask-sizes.ts';
 import { mvtecCategories, readMvtec } from './mvtec.ts';
 import { isPartFolders, readPartFolders } from './part-folders.ts';
-import { applySeededSplit, borrowTestDefects } from './seeded-split.ts';
+import { applySeededSplit, borrowTestDefects, relativeKey } from './seeded-split.ts';
+import { assignViews } from './views.ts';
 
 export type { Dataset, DatasetFormat, DatasetItem, DatasetProblem, OpenOptions } from './dataset-types.ts';
 export { DatasetError } from './dataset-problems.ts';
@@ -41,7 +42,7 @@ const READERS: Record<DatasetFormat, (path: string, opts: OpenOptions) => Promis
  * Opens any layout detectDatasetFormat knows, checks its masks' sizes, and gives it a split: the
  * layout's own (with half its test defects moved to training where its training split has
  * none), or else a seeded one stratified by kind, the same in `kizu train` and `kizu evaluate`
- * for the same seed.
+ * for the same seed. A view pattern names views first, so that every split keeps them whole.
  */
 export async function openDataset(pathOrCsv: string, opts: OpenOptions = {}): Promise<Dataset> {
   const path = resolve(pathOrCsv);
@@ -55,8 +56,10 @@ export async function openDataset(pathOrCsv: string, opts: OpenOptions = {}): Pr
   await checkMaskSizes(dataset.items, log);
   dataset.problems.push(...log.problems);
   dataset.format = format;
-  dataset.split = dataset.items.some((i) => i.split !== undefined)
+  if (opts.viewPattern !== undefined) assignViews(dataset.items, (i) => relativeKey(dataset.root, i.path), opts.viewPattern);
+  const split = dataset.items.some((i) => i.split !== undefined)
     ? borrowTestDefects(dataset.root, dataset.items, { seed: opts.split?.seed })
     : applySeededSplit(dataset.root, dataset.items, opts.split);
+  dataset.split = opts.viewPattern !== undefined ? { ...split, viewPattern: opts.viewPattern } : split;
   return dataset;
 }

@@ -14,6 +14,12 @@ export const DEFAULT_TEST_FRACTION = 0.2;
  * when Kizu made one. The digests let `kizu evaluate` prove it re-derived the very split that
  * `kizu train` used, so it never scores a training image.
  */
+/**
+ * The --view-pattern that named the images' views, where one did: the validation split (and a
+ * seeded test split) kept those views whole, and kizu evaluate must name them the same way.
+ */
+const viewPatternSchema = z.string().min(1).optional();
+
 export const datasetSplitSchema = z.discriminatedUnion('policy', [
   z.object({
     policy: z.literal('layout'),
@@ -29,6 +35,7 @@ export const datasetSplitSchema = z.discriminatedUnion('policy', [
       /** sha256 of the moved images' relative paths. */
       movedDigest: z.string().regex(/^[0-9a-f]{64}$/),
     }).optional(),
+    viewPattern: viewPatternSchema,
   }),
   z.object({
     policy: z.literal('seeded'),
@@ -37,6 +44,7 @@ export const datasetSplitSchema = z.discriminatedUnion('policy', [
     stratifiedBy: z.literal('kind'),
     /** 'view': whole views went to test (DatasetItem.view), not images stratified by kind. */
     groupedBy: z.literal('view').optional(),
+    viewPattern: viewPatternSchema,
     train: z.number().int().nonnegative(),
     test: z.number().int().nonnegative(),
     /** sha256 of every image's relative path and label: which dataset was split. */
@@ -49,7 +57,7 @@ export type DatasetSplitRecord = z.infer<typeof datasetSplitSchema>;
 export type SeededSplitRecord = Extract<DatasetSplitRecord, { policy: 'seeded' }>;
 
 /** Relative to the root with '/' separators, so a copied or moved dataset splits the same. */
-function relativeKey(root: string, path: string): string {
+export function relativeKey(root: string, path: string): string {
   return relative(root, path).split(sep).join('/');
 }
 

@@ -137,11 +137,12 @@ function mapOf(result: Explanation, method: CamMethod, map: EvalMap): Float32Arr
 /**
  * Opens the dataset with the split the model was trained with. A seeded split is re-derived
  * from the manifest's seed and fraction; when the image list is the one training saw, its test
- * images must come out the same, or the model would be scored on its own training images.
+ * images must come out the same, or the model would be scored on its own training images. The
+ * views are named by the training run's view pattern, so that the validation split is its own.
  */
 async function openWithTrainingSplit(data: string, labels: { defectLabel: string; okLabel?: string }, trained: DatasetSplitRecord | undefined): Promise<{ dataset: Dataset; split: SplitCheck }> {
   const split = trained?.policy === 'seeded' ? { seed: trained.seed, testFraction: trained.testFraction } : undefined;
-  const dataset = await openDataset(data, { ...labels, split });
+  const dataset = await openDataset(data, { ...labels, split, viewPattern: trained?.viewPattern });
   const made = dataset.split;
   if (made?.policy !== 'seeded') return { dataset, split: { policy: 'layout' } };
   if (!trained) return { dataset, split: { policy: 'unknown' } };

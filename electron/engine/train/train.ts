@@ -62,6 +62,8 @@ export interface TrainOptions {
   resume: boolean;
   seed: number;
   valFraction: number;
+  /** Names each image's view from its path (OpenOptions.viewPattern): the splits keep views whole. */
+  viewPattern?: string;
   /** Data-parallel worker threads; 0 runs in this thread. */
   workers: number;
   /** Checkpoint every N steps (and at every epoch's end). */
@@ -281,8 +283,9 @@ function fingerprint(o: TrainOptions & { width: number }, dataset: string): stri
     augment: o.augment, balance: o.balance, pooling: o.pooling, pretextFraction: o.pretextFraction, pretextCrop: o.pretextCrop, pasteRate: o.pasteRate,
     denseWeight: o.denseWeight, clipNorm: o.clipNorm, minutes: o.minutes ?? null, pretextOnly: o.pretextOnly ?? false, keepBest: o.keepBest,
     masks: o.masks, maskLimit: o.maskLimit ?? null,
-    // Only when asked for, so checkpoints from before side heads existed still resume.
+    // Only when asked for, so checkpoints from before side heads and view patterns existed still resume.
     ...(o.sideHeads.length > 0 ? { sideHeads: o.sideHeads } : {}),
+    ...(o.viewPattern !== undefined ? { viewPattern: o.viewPattern } : {}),
   });
 }
 
@@ -388,7 +391,7 @@ export async function train(
   if (o.masks && o.denseWeight <= 0) throw new Error('--masks trains the class-score map on the masks: it needs --dense-weight above 0');
   if (o.sideHeads.length > 0 && o.denseWeight <= 0) throw new Error(`--side-heads ${o.sideHeads.join(',')} are supervised with the dense term: they need --dense-weight above 0 (and, with --plain, --masks)`);
 
-  const dataset = o.pretextOnly ? await openOkImages(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel }) : await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel });
+  const dataset = o.pretextOnly ? await openOkImages(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel }) : await openDataset(o.data, { defectLabel: o.defectLabel, okLabel: o.okLabel, viewPattern: o.viewPattern });
   const usable: DatasetItem[] = dataset.items.filter((i) => i.split !== 'test');
   if (usable.length === 0) throw new Error(`${o.data}: no training images found`);
   const paths = usable.map((i) => i.path);
@@ -399,7 +402,9 @@ export async function train(
   const trainSet = trainIdx.map((i) => labelled[i]);
   const sizes = await Promise.all(paths.map((p) => probeImage(p)));
   const canvas = trainingCanvas(sizes, o.inputSize);
-  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
+  const views = new Set(usable.flatMap((i) => (i.view !== undefined ? [i.view] : []))).size;
+  const viewNote = views > 0 ? `; ${views} views kept whole, ${usable.filter((i) => i.view === undefined).length} images without one` : '';
+  report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: `${usable.length} images (${trainIdx.length} train, ${valIdx.length} validation${viewNote}), ${channels}-channel, at ${canvas.width}x${canvas.height} px, ${trainedOn}` });
   const masks = o.masks && !o.pretextOnly ? await trainingMasks(usable, sizes, trainIdx, valIdx, o.maskLimit, o.seed) : null;
   if (masks) report({ phase: 'prepare', step: 0, totalSteps: 0, epoch: 0, etaSeconds: null, message: masks.message });
 

@@ -290,6 +290,31 @@ describe('seeded split where the layout has none', () => {
     // Without views the split is by image, stratified by kind, as before.
     const plain = await openDataset(await put(join(csvDir, 'plain.csv'), `${rows.map((r) => r.split(',').slice(0, 2).join(',')).join('\n')}\n`));
     expect(plain.split).not.toHaveProperty('groupedBy');
+    // A pattern names only the images the view column left without one.
+    const both = await openDataset(csv, { viewPattern: '(lone)\\d' });
+    expect(both.items.filter((i) => i.view === 'lone')).toHaveLength(4);
+    expect(both.items.filter((i) => i.view?.startsWith('pos'))).toHaveLength(60);
+  });
+
+  it('names views from the file names with a view pattern, keeps them whole in a folder layout\'s seeded split, and says what was wrong with a bad pattern', async () => {
+    const dir = join(root, 'folders-views');
+    const img = await png(8, 8, 100);
+    // Eight part positions photographed five times each: a folder layout cannot say which photos show one position.
+    for (let v = 0; v < 8; v++) {
+      for (let t = 0; t < 5; t++) await put(join(dir, t % 2 ? 'defect' : 'ok', `pos${v}_shot${t}.png`), img);
+    }
+    const viewPattern = '(pos\\d+)_shot';
+    const ds = await openDataset(dir, { viewPattern });
+    expect(new Set(ds.items.map((i) => i.view))).toEqual(new Set(Array.from({ length: 8 }, (_, v) => `pos${v}`)));
+    for (let v = 0; v < 8; v++) expect(new Set(ds.items.filter((i) => i.view === `pos${v}`).map((i) => i.split)).size).toBe(1);
+    expect(ds.split).toMatchObject({ policy: 'seeded', groupedBy: 'view', viewPattern, test: 10 });
+    const byImage = await openDataset(dir);
+    expect(byImage.split).not.toHaveProperty('viewPattern');
+    expect(byImage.items.some((i) => i.split === 'test' && ds.items.find((j) => j.path === i.path)!.split === 'train')).toBe(true);
+    // Several capture groups join with '_'.
+    expect((await openDataset(dir, { viewPattern: '(pos\\d+)_shot(\\d)' })).items.find((i) => i.path.endsWith('pos3_shot4.png'))!.view).toBe('pos3_4');
+    await expect(openDataset(dir, { viewPattern: '(pos' })).rejects.toThrow(/--view-pattern "\(pos" is not a regular expression/);
+    await expect(openDataset(dir, { viewPattern: 'camera\\d' })).rejects.toThrow(/matches none of the 40 images' paths \(the first image's path is "(ok|defect)\/pos\d_shot\d\.png"\)/);
   });
 
   it('reads a CSV kind column for defective rows', async () => {

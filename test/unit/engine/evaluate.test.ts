@@ -107,6 +107,23 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(formatEvaluation(changed)).toContain('other than the one the model was trained on');
   });
 
+  it('names the views with the training run\'s --view-pattern, so the seeded split it re-derives keeps them whole as training did', async () => {
+    const tree = join(root, 'kinds-views');
+    await asKindFolders(tree);
+    // Ten views, by the last digit of each file's number.
+    const viewPattern = '(\\d)\\.png$';
+    const opened = await openDataset(tree, { okLabel: 'clean', viewPattern });
+    const recorded = opened.split!;
+    expect(recorded).toMatchObject({ policy: 'seeded', groupedBy: 'view', viewPattern });
+    const byImage = await openDataset(tree, { okLabel: 'clean' });
+    expect(byImage.split).toMatchObject({ itemsDigest: recorded.policy === 'seeded' ? recorded.itemsDigest : '' });
+    expect(byImage.split).not.toMatchObject({ testDigest: recorded.policy === 'seeded' ? recorded.testDigest : '' });
+
+    const report = await evaluate({ data: tree, model: await modelDir(join(root, 'model-views'), recorded), okLabel: 'clean' });
+    expect(report.split).toEqual({ policy: 'seeded', seed: 0, testFraction: 0.2, sameDataset: true });
+    expect(report.classification.images).toBe(opened.items.filter((i) => i.split === 'test').length);
+  });
+
   it('gives each kind the field\'s protocol on its images pooled with every OK test image: with one kind, the same figures as the whole set', async () => {
     const tree = join(root, 'one-kind');
     await asKindFolders(tree);
