@@ -5,7 +5,10 @@
  * stay colour. The model must carry a map scale (kizu train writes one; an older model needs
  * `kizu evaluate` first, which prints the scale it fitted but does not store it).
  *
- *   npx tsx models/research/contact-sheet.ts --data DIR --model DIR --out sheet.png [--map fused|layer2|layer3|layer4] [--count 5] [--width 400]
+ *   npx tsx models/research/contact-sheet.ts --data DIR --model DIR --out sheet.png [--map fused|layer2|layer3|layer4] [--count 5] [--width 400] [--spread]
+ *
+ * The first N of each, or with --spread N spaced evenly through the test split's order: a set
+ * photographed over time (BSData's wear test) lists its earliest, smallest defects first.
  */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -22,6 +25,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' }, model: { type: 'string' }, map: { type: 'string', default: 'fused' },
     out: { type: 'string' }, count: { type: 'string', default: '5' }, width: { type: 'string', default: '400' },
+    spread: { type: 'boolean', default: false },
   },
 });
 if (!values.data || !values.model || !values.out) throw new Error('--data, --model and --out are required');
@@ -65,7 +69,11 @@ const explainer = Explainer.fromModel(model);
 model.net.dispose();
 const dataset = await openDataset(values.data);
 const test = dataset.items.filter((i) => i.split === 'test');
-const items = [...test.filter((i) => i.isDefect && i.maskPath).slice(0, count), ...test.filter((i) => !i.isDefect).slice(0, count)];
+function pick<T>(list: T[]): T[] {
+  if (!values.spread || list.length <= count) return list.slice(0, count);
+  return Array.from({ length: count }, (_, k) => list[Math.round((k * (list.length - 1)) / Math.max(1, count - 1))]);
+}
+const items = [...pick(test.filter((i) => i.isDefect && i.maskPath)), ...pick(test.filter((i) => !i.isDefect))];
 const tiles: Array<{ input: Buffer; left: number; top: number }> = [];
 let tileHeight = 0;
 for (const [n, item] of items.entries()) {
