@@ -46,6 +46,11 @@ export interface FieldScore {
   pixelAp: number;
   /** At the model's default threshold on its scale, over every test image; null where the model has none. */
   atDefault: { threshold: number; miou: number; iouDefect: number } | null;
+  /**
+   * The same pooled figures with each image's map multiplied by its calibrated p(defect): how
+   * much the classifier's call, darkening the images it clears, adds to the map alone.
+   */
+  gated: { pixelAuroc: number; aupro: number };
 }
 
 /** Figures for one defect kind: its images against every OK test image. */
@@ -242,6 +247,7 @@ export async function evaluate(
     const kinds = kindsOf(test);
     const kindRocs = new Map(kinds.map((kind) => [kind, keys.map(() => new PixelRoc())]));
     const pooled = keys.map(() => new PooledPixelMetrics());
+    const gated = keys.map(() => new PooledPixelMetrics());
     const kindPooled = new Map(kinds.map((kind) => [kind, EVAL_MAPS.map(() => new PooledPixelMetrics())]));
     const defaultCounts = keys.map(() => emptyCounts());
     for (const item of pooledTest) {
@@ -268,6 +274,7 @@ export async function evaluate(
             if (key.method !== method) return;
             const m = maps[key.map]!;
             pooled[k].add(m, truthAreas);
+            gated[k].add(m.map((v) => v * result.defectProbability), truthAreas);
             const th = scale.methods[method].threshold[key.map];
             if (th !== null) segmentationCounts(binarise(m, th), mask, defaultCounts[k]);
           });
@@ -322,6 +329,7 @@ export async function evaluate(
             aupro: pooled[k].aupro(),
             pixelAp: pooled[k].averagePrecision(),
             atDefault: th === null ? null : { threshold: th, miou: miou(defaultCounts[k]), iouDefect: iouDefect(defaultCounts[k]) },
+            gated: { pixelAuroc: gated[k].auroc(), aupro: gated[k].aupro() },
           };
         }),
       },
@@ -366,12 +374,12 @@ function fieldLines(r: EvaluationReport): string[] {
     ? 'the model\'s map scale'
     : `a map scale fitted by this evaluation on ${f.scale.fittedOn.images} validation images (the model has none; models trained from now on keep one)`;
   return [
-    `The field's protocol (MVTec AD, anomalib): ${f.images} test images pooled (${f.okImages} OK, all their pixels negative; ${f.images - f.okImages} defective with masks, ${f.regions} regions${f.leftOut ? `; ${f.leftOut} defective without a mask left out` : ''}), maps on ${source}; AUPRO up to a false-positive rate of ${f.fprLimit}; mIoU over all of them at the model's default threshold (in %):`,
+    `The field's protocol (MVTec AD, anomalib): ${f.images} test images pooled (${f.okImages} OK, all their pixels negative; ${f.images - f.okImages} defective with masks, ${f.regions} regions${f.leftOut ? `; ${f.leftOut} defective without a mask left out` : ''}), maps on ${source}; AUPRO up to a false-positive rate of ${f.fprLimit}; mIoU over all of them at the model's default threshold (in %); x p: each map multiplied by its image's calibrated p(defect):`,
     '',
-    '| method | map | pixel AUROC | AUPRO | pixel AP | default threshold | mIoU | IoU(defect) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| method | map | pixel AUROC | AUPRO | pixel AP | default threshold | mIoU | IoU(defect) | pixel AUROC x p | AUPRO x p |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...f.scores.map((s) =>
-      `| ${METHOD_NAMES[s.method]} | ${s.map} | ${num(s.pixelAuroc)} | ${num(s.aupro)} | ${num(s.pixelAp)} | ${s.atDefault ? s.atDefault.threshold.toFixed(4) : '-'} | ${s.atDefault ? pct(s.atDefault.miou) : '-'} | ${s.atDefault ? pct(s.atDefault.iouDefect) : '-'} |`),
+      `| ${METHOD_NAMES[s.method]} | ${s.map} | ${num(s.pixelAuroc)} | ${num(s.aupro)} | ${num(s.pixelAp)} | ${s.atDefault ? s.atDefault.threshold.toFixed(4) : '-'} | ${s.atDefault ? pct(s.atDefault.miou) : '-'} | ${s.atDefault ? pct(s.atDefault.iouDefect) : '-'} | ${num(s.gated.pixelAuroc)} | ${num(s.gated.aupro)} |`),
   ];
 }
 

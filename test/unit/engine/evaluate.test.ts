@@ -5,6 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../electron/data/datasets.ts';
 import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
+import { Explainer } from '../../../electron/engine/explain.ts';
+import { scaledMaps } from '../../../electron/engine/map-scale.ts';
+import { loadModel } from '../../../electron/engine/model-loader.ts';
+import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
+import { readTruth } from '../../../electron/engine/truth.ts';
+import { readImage } from '../../../electron/data/image-io.ts';
+import { PooledPixelMetrics, truthRegions } from '../../../electron/data/pooled-metrics.ts';
 import { fitModelCalibration } from '../../../electron/engine/fit-calibration.ts';
 import { fitMapScale } from '../../../electron/engine/fit-map-scale.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
@@ -185,6 +192,25 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(kept.field!.scaleSource).toBe('manifest');
     expect(kept.field!.scores).toEqual(f.scores);
     expect(formatEvaluation(kept)).toContain('on the model\'s map scale');
+
+    // x p: the fused LayerCAM map of every pooled test image times its calibrated p(defect), pooled by hand.
+    const loaded = await loadModel(model);
+    const explainer = Explainer.fromModel(loaded);
+    loaded.net.dispose();
+    const byHand = new PooledPixelMetrics();
+    for (const item of test) {
+      const image = await readImage(item.path);
+      const truth = (await readTruth(item, image.width, image.height))!;
+      const result = await explainer.explain(image, { methods: ['layercam'], layers: CAM_LAYERS, fused: true });
+      const fused = (await scaledMaps(result, 'layercam', loaded.manifest.mapScale!)).fused!;
+      byHand.add(fused.map((v) => v * result.defectProbability), truthRegions(truth.bits, image.width));
+    }
+    explainer.dispose();
+    const fusedScore = kept.field!.scores.find((s) => s.method === 'layercam' && s.map === 'fused')!;
+    expect(fusedScore.gated.pixelAuroc).toBeCloseTo(byHand.auroc(), 10);
+    expect(fusedScore.gated.aupro).toBeCloseTo(byHand.aupro(), 10);
+    expect(fusedScore.gated.pixelAuroc).not.toBe(fusedScore.pixelAuroc);
+    expect(formatEvaluation(kept)).toContain('| pixel AUROC x p | AUPRO x p |');
     expect(kept.classification).toMatchObject({ decisionThreshold: 0.5, calibrated: false });
 
     // With a calibration in the manifest the confusion matrix is taken at its decision threshold.
