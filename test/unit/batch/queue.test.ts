@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batchStatus, formatStatus, QUEUE_NAME } from '../../../electron/batch/export-queue.ts';
 import { connectRedis } from '../../../electron/batch/redis-connection.ts';
@@ -170,6 +170,45 @@ describe('kizu queue and kizu worker on a real Redis', () => {
     const r = await runKizu(['queue', 'status', '--redis', redis.url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^watched: 60\/60 images \(100\.0 %\), 15\/15 chunks done, 0 running, 0 failed; merged as coco in .*: 60 annotated image\(s\)\n$/);
+  });
+
+  it('never reports a batch completed without its result when the merge finishes while the status is being read', async () => {
+    const redis = await startServer();
+    await submit(redis.url, 'racing', 30);
+    const connection = await connectRedis(redis.url);
+    // This test's own hands in place of a kizu worker: take each job, complete it, no export.
+    const hands = new Worker(QUEUE_NAME, null, { connection: connection.duplicate() });
+    try {
+      const take = async (name: string) => {
+        const job = (await hands.getNextJob('hands'))!;
+        expect(job.name).toBe(name);
+        return job;
+      };
+      for (let i = 0; i < 2; i++) await (await take('chunk')).moveToCompleted({ images: 30, startedAt: Date.now() }, 'hands', false);
+      const merge = await take('merge');
+      // The merge finishes just after the status has fetched the batch's job, before it reads anything else.
+      const getJob = Queue.prototype.getJob;
+      let finished = false;
+      vi.spyOn(Queue.prototype, 'getJob').mockImplementation(async function (this: Queue, id: string) {
+        const job = await getJob.call(this, id);
+        if (!finished) {
+          finished = true;
+          await merge.moveToCompleted({ annotated: 60, failed: [], summary: '60 annotated image(s)' }, 'hands', false);
+        }
+        return job;
+      });
+      const during = await batchStatus(connection, 'racing');
+      vi.restoreAllMocks();
+      expect(finished).toBe(true);
+      if (during.state === 'completed') expect(during.result).toBe('60 annotated image(s)');
+      else expect(during.result).toBeUndefined();
+      const after = await batchStatus(connection, 'racing');
+      expect(after).toMatchObject({ state: 'completed', result: '60 annotated image(s)', imagesDone: 60 });
+    } finally {
+      vi.restoreAllMocks();
+      await hands.close();
+      connection.disconnect();
+    }
   });
 
   it('speaks TLS with a password (rediss://), trusting a private CA through NODE_EXTRA_CA_CERTS, and refuses an untrusted certificate', async () => {
