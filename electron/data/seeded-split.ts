@@ -9,17 +9,17 @@ export const DEFAULT_SPLIT_SEED = 0;
 export const DEFAULT_TEST_FRACTION = 0.2;
 
 /**
- * Where a dataset's train/test split came from, as a model's manifest records it: 'layout' when
- * the dataset brings its own (DAGM Train/Test, MVTec train/test, a CSV split column), 'seeded'
- * when Kizu made one. The digests let `kizu evaluate` prove it re-derived the very split that
- * `kizu train` used, so it never scores a training image.
- */
-/**
  * The --view-pattern that named the images' views, where one did: the validation split (and a
  * seeded test split) kept those views whole, and kizu evaluate must name them the same way.
  */
 const viewPatternSchema = z.string().min(1).optional();
 
+/**
+ * Where a dataset's train/test split came from, as a model's manifest records it: 'layout' when
+ * the dataset brings its own (DAGM Train/Test, MVTec train/test, a CSV split column), 'seeded'
+ * when Kizu made one. The digests let `kizu evaluate` prove it re-derived the very split that
+ * `kizu train` used, so it never scores a training image.
+ */
 export const datasetSplitSchema = z.discriminatedUnion('policy', [
   z.object({
     policy: z.literal('layout'),

@@ -29,7 +29,7 @@ export function takeWholeGroups<T>(groups: ReadonlyMap<string, T[]>, order: read
  * keep theirs. Throws where the pattern is not a regular expression or matches no image at all,
  * since a pattern that names nothing would silently split by image.
  */
-export function assignViews<T extends { view?: string }>(items: readonly T[], relativePath: (item: T) => string, pattern: string): number {
+export function assignViews<T extends { view?: string }>(items: readonly T[], relativePath: (item: T) => string, pattern: string): void {
   let re: RegExp;
   try {
     re = new RegExp(pattern);
@@ -49,5 +49,4 @@ export function assignViews<T extends { view?: string }>(items: readonly T[], re
     const example = items[0] ? ` (the first image's path is "${relativePath(items[0])}")` : '';
     throw new Error(`--view-pattern "${pattern}" matches none of the ${items.length} images' paths${example}`);
   }
-  return named;
 }
