@@ -35,7 +35,7 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'data-parallel worker threads (0 = this thread)', nonNegativeInt('--workers'), d.workers)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt('--checkpoint-every'), d.checkpointEvery)
     .option('--no-balance', 'sample classes as they come instead of balancing them')
-    .option('--minutes <n>', `time budget: plan the schedule (phases, learning-rate decay) to end within N minutes; overrides --epochs (default: ${DEFAULT_TRAINING_MINUTES} unless --epochs is given)`, positiveNumber('--minutes'))
+    .option('--minutes <n>', `time budget: plan the schedule (phases, learning-rate decay) to end within N minutes, the whole run's (--resume gets what is left); overrides --epochs (default: ${DEFAULT_TRAINING_MINUTES} unless --epochs is given)`, positiveNumber('--minutes'))
     .option('--pooling <kind>', 'head: topk (mean of the most defect-like layer4 positions) or avg (torchvision)', choice('--pooling', ['topk', 'avg'] as const), d.pooling.kind)
     .option('--topk-fraction <x>', 'share of layer4 positions the topk head averages', positiveNumber('--topk-fraction'), d.pooling.kind === 'topk' ? d.pooling.fraction : 1 / 16)
     .option('--pretext-fraction <x>', 'share of the run spent on synthetic defects drawn onto OK images (0 = none)', nonNegativeNumber('--pretext-fraction'), d.pretextFraction)

@@ -248,6 +248,7 @@ export interface TrainResult {
   cancelled: boolean;
   steps: number;
   validation: ValidationResult | null;
+  /** Wall-clock seconds of the whole run, earlier sessions' included when it was resumed. */
   seconds: number;
 }
 
@@ -453,7 +454,10 @@ export async function train(
   // A budgeted run fixes its length from its steps' pace (PhaseClock): once in the pretext
   // (guessing the fine-tune's pace from its pixels per image), again early in the fine-tune;
   // the plan is checkpointed so a resumed run keeps it.
-  const saved = (resumed?.state.extra ?? {}) as { totalSteps?: number; pretextSteps?: number; budget?: BudgetStage };
+  const saved = (resumed?.state.extra ?? {}) as { totalSteps?: number; pretextSteps?: number; budget?: BudgetStage; secondsSpent?: number };
+  // --minutes is the whole run's budget: a resumed run gets what its earlier sessions left.
+  const spentBefore = saved.secondsSpent ?? 0;
+  const secondsSpent = () => spentBefore + (Date.now() - started) / 1000;
   const pretextFraction = o.pretextOnly ? 1 : o.pretextFraction;
   const hasPretext = pretextFraction > 0 && okSet.length > 0;
   let totalSteps = saved.totalSteps ?? o.epochs * stepsPerEpoch;
@@ -464,14 +468,14 @@ export async function train(
     const warmup = (phaseSteps: number) => Math.min(o.warmupEpochs * stepsPerEpoch, Math.ceil(phaseSteps / 10));
     return { pretext: pretextSteps, pretextWarmup: warmup(pretextSteps), warmup: warmup(totalSteps - pretextSteps) };
   };
-  const secondsLeft = () => o.minutes! * 60 - (Date.now() - started) / 1000;
+  const secondsLeft = () => o.minutes! * 60 - secondsSpent();
   /** A fine-tune step's seconds from a pretext step's: the same work per pixel, the whole canvas against a crop. */
   const pretextCropSide = Math.min(o.pretextCrop, canvas.height, canvas.width);
   const finetunePaceOf = (pretextPace: number) => (pretextPace * canvas.height * canvas.width) / pretextCropSide ** 2;
   const logPath = join(o.out, 'train-log.jsonl');
   await mkdir(o.out, { recursive: true });
   const log = (entry: Record<string, unknown>) => appendFile(logPath, `${JSON.stringify({ ...entry, time: new Date().toISOString() })}\n`);
-  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget }), params, ...optimizerState() });
+  const checkpoint = (step: number) => saveCheckpoint(checkpointDir, layout, { state: newCheckpointState(step, print, { totalSteps, pretextSteps, budget, secondsSpent: secondsSpent() }), params, ...optimizerState() });
 
   let validation: ValidationResult | null = null;
   let best: { params: Float32Array; state: BestState } | null = resumed && o.keepBest ? await loadBest(checkpointDir, layout) : null;
@@ -637,5 +641,5 @@ export async function train(
     await fitModelCalibration(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `calibration: ${done} of ${total} validation images` }));
   }
   report({ phase: cancelled ? 'cancelled' : 'done', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: 0, message: cancelled ? 'cancelled; a checkpoint was kept' : 'done', validation: validation ?? undefined });
-  return { modelDir: o.out, cancelled, steps: step, validation, seconds: (Date.now() - started) / 1000, ...(masks ? { masks: { found: masks.found, used: masks.used.length } } : {}) };
+  return { modelDir: o.out, cancelled, steps: step, validation, seconds: secondsSpent(), ...(masks ? { masks: { found: masks.found, used: masks.used.length } } : {}) };
 }

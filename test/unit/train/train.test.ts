@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,26 @@ describe('kizu train', { timeout: 900_000 }, () => {
     const lastValidations = readLog(lastOut).filter((l) => l.type === 'validation') as unknown as Array<{ auroc: number }>;
     const lastManifest = JSON.parse(readFileSync(join(lastOut, 'manifest.json'), 'utf8')) as { metrics: Record<string, number> };
     expect(lastManifest.metrics.validationAuroc).toBe(lastValidations.at(-1)!.auroc);
+  });
+
+  it('--minutes is the whole run\'s budget: a resumed run gets only what its earlier sessions left', async () => {
+    const out = join(root, 'budget-resumed');
+    const stop = new AbortController();
+    const first = await train(options(out, { minutes: 1, epochs: 1000 }), { signal: stop.signal, onProgress: (p) => { if (p.phase === 'train' && p.step >= 30) stop.abort(); } });
+    expect(first.cancelled).toBe(true);
+    const latest = join(out, 'checkpoint', JSON.parse(readFileSync(join(out, 'checkpoint', 'latest.json'), 'utf8')).folder as string, 'state.json');
+    const state = JSON.parse(readFileSync(latest, 'utf8')) as { step: number; extra: { secondsSpent: number; budget: string } };
+    expect(state.step).toBe(first.steps);
+    expect(state.extra.secondsSpent).toBeGreaterThan(0);
+    expect(state.extra.secondsSpent).toBeLessThanOrEqual(first.seconds);
+    expect(state.extra.budget).not.toBe('probe-pretext');
+    // As if the earlier sessions had spent the whole minute: the first re-plan (every 25 steps,
+    // from the pace of at least 10) must end the run, where a fresh clock would plan a minute more.
+    writeFileSync(latest, JSON.stringify({ ...state, extra: { ...state.extra, secondsSpent: 60 } }));
+    const resumed = await train(options(out, { minutes: 1, epochs: 1000, resume: true }));
+    expect(resumed.cancelled).toBe(false);
+    expect(resumed.steps).toBeLessThanOrEqual(Math.ceil((state.step + 10) / 25) * 25 + 1);
+    expect(resumed.seconds).toBeGreaterThanOrEqual(60);
   });
 
   it('resuming after SIGKILL gives the same next-step loss as an uninterrupted run', async () => {
