@@ -1,4 +1,4 @@
-import { failureLine } from '../commands/failure-line.ts';
+import { failureLine } from '../failure-line.ts';
 import { imagePath, type ImageManifest } from './image-manifest.ts';
 import type { MaskExporter } from './mask-exporter.ts';
 import { itemRecord, PartWriter, type PartHeader } from './part-store.ts';

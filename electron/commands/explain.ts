@@ -17,7 +17,7 @@ import { renderMap } from '../engine/render-maps.ts';
 import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
 import { defaultModelDir } from '../paths.ts';
 import { inputSize, nonNegativeInt, numberList, oneOf, positiveInt } from './cli-options.ts';
-import { failureLine } from './failure-line.ts';
+import { failureLine } from '../failure-line.ts';
 import { terminalProgress } from './progress.ts';
 import type { InputSizePolicy } from '../engine/manifest.ts';
 

@@ -14,7 +14,7 @@ import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
 import { modelDefaults } from '../engine/model-defaults.ts';
 import { defaultModelDir } from '../paths.ts';
 import { nonNegativeInt } from './cli-options.ts';
-import { failureLine } from './failure-line.ts';
+import { failureLine } from '../failure-line.ts';
 import { terminalProgress } from './progress.ts';
 
 type MapChoice = (typeof MAP_CHOICES)[number];

@@ -1,4 +1,4 @@
-import type { DatasetSplitRecord } from './seeded-split.ts';
+import type { DatasetSplitRecord } from './split-record.ts';
 
 /**
  * The types every dataset reader shares. They live apart from datasets.ts, which dispatches to

@@ -1,6 +1,6 @@
 import { openDataset, type DatasetItem } from '../data/datasets.ts';
 import type { Dataset } from '../data/dataset-types.ts';
-import type { DatasetSplitRecord } from '../data/seeded-split.ts';
+import type { DatasetSplitRecord } from '../data/split-record.ts';
 import { readImage } from '../data/image-io.ts';
 import { auroc, averagePrecision, emptyCounts, iouDefect, miou, PixelRoc, segmentationCounts, type SegmentationCounts } from '../data/metrics.ts';
 import { AUPRO_FPR_LIMIT, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';

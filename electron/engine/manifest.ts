@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { datasetSplitSchema } from '../data/seeded-split.ts';
+import { datasetSplitSchema } from '../data/split-record.ts';
 import { calibrationSchema } from './calibration.ts';
 import { trainedMasksSchema } from './trained-masks.ts';
 

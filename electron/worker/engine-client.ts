@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../engine/spawn-worker.ts';
+import { spawnWorker } from '../spawn-worker.ts';
 import type { EngineOp, EngineOps, EngineStatus, FromWorker, Progress, ToWorker } from './protocol.ts';
 
 /** The engine worker's source; a bundled build passes its own .js next to main.js instead. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../../engine/spawn-worker.ts';
+import { spawnWorker } from '../../spawn-worker.ts';
 import type { SampleTask } from './sample-task.ts';
 
 type WorkerMessage =

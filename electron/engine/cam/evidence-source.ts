@@ -1,10 +1,16 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { parseEngineSetting, type EngineName } from '../engine-setting.ts';
 import type { CamLayer } from '../resnet-spec.ts';
-import type { EvidencePass } from './evidence.ts';
+import type { StageEvidence } from './types.ts';
 
 /** Which library runs the network's passes; the CAM formulas are tfjs's either way. */
 export type ExplainEngineName = EngineName;
+
+/** The logits and, per requested stage, its output and the class score's gradient there; the caller disposes them. */
+export interface EvidencePass {
+  logits: tf.Tensor2D;
+  evidence: StageEvidence[];
+}
 
 /**
  * Where a CAM's evidence comes from: the network's one forward and one backward pass, and

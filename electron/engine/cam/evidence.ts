@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runHead, runStage, runStem, type FoldedResNet } from '../resnet50.ts';
 import { CAM_LAYERS, STAGES, type CamLayer } from '../resnet-spec.ts';
-import type { EvidenceSource } from './evidence-source.ts';
+import type { EvidencePass, EvidenceSource } from './evidence-source.ts';
 import { InputGradientConvs } from './input-gradient.ts';
-import type { StageEvidence } from './types.ts';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
-
-export interface EvidencePass {
-  logits: tf.Tensor2D;
-  evidence: StageEvidence[];
-}
 
 /** An identity whose backward pass hands a copy of the gradient arriving at it to `sink`. */
 function gradientTap(sink: (dy: tf.Tensor4D) => void): (x: tf.Tensor4D) => tf.Tensor4D {

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { EvidencePass } from '../cam/evidence.ts';
-import { parseExplainEngine, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
+import { parseExplainEngine, type EvidencePass, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
 import type { FoldedResNet } from '../resnet50.ts';
 import { allConvs, CAM_LAYERS, type CamLayer } from '../resnet-spec.ts';
 import { SessionCache } from './session-cache.ts';

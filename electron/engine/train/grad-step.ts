@@ -2,29 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BN_MOMENTUM } from '../resnet-spec.ts';
 import { classScoreMap, ResNet50, forwardWithBatchNorm } from '../resnet50.ts';
 import type { ParamLayout } from './param-layout.ts';
-import type { GradientEngine, MicroBatchGradients, MicroBatchInput } from './gradient-engine.ts';
+import type { DenseTargets, GradientEngine, MicroBatchGradients, MicroBatchInput } from './gradient-engine.ts';
 import { sideHeadParams, type SideHeadLayer } from './side-heads.ts';
-
-/**
- * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
- * known: an OK image is OK everywhere, a pasted synthetic defect is exactly where it was drawn.
- * Images of real defects carry weight 0: their image-level label says nothing about where.
- */
-export interface DenseTargets {
-  /** Per image, per layer4 position (row-major): 1 defect, 0 not. [n * positions] */
-  targets: Float32Array;
-  /** Per image: 1 to supervise its map, 0 not. */
-  weights: Float32Array;
-  /** Weight of the dense term against the image-level cross-entropy. */
-  lossWeight: number;
-  /** Weight of defect positions against clean ones: they are few. */
-  positiveWeight: number;
-  /**
-   * Per side head of the layout (side-heads.ts): the same truth on that stage's grid, per
-   * image, per position. The side heads' terms carry the same weights.
-   */
-  sideTargets?: Partial<Record<SideHeadLayer, Float32Array>>;
-}
 
 export interface MicroBatchResult {
   /** Sum over the micro-batch of the per-image cross-entropy. */

@@ -1,5 +1,5 @@
 import { parseEngineSetting, type EngineName } from '../engine-setting.ts';
-import type { DenseTargets } from './grad-step.ts';
+import type { SideHeadLayer } from './side-heads.ts';
 
 /** Which library computes a training micro-batch's gradients. */
 export type TrainingEngineName = EngineName;
@@ -7,6 +7,27 @@ export type TrainingEngineName = EngineName;
 /** KIZU_TRAIN_ENGINE: onnxruntime or tfjs forces one; unset picks onnxruntime where it loads. */
 export function parseTrainingEngine(value: string | undefined): TrainingEngineName | undefined {
   return parseEngineSetting('KIZU_TRAIN_ENGINE', value);
+}
+
+/**
+ * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
+ * known: an OK image is OK everywhere, a pasted synthetic defect is exactly where it was drawn.
+ * Images of real defects carry weight 0: their image-level label says nothing about where.
+ */
+export interface DenseTargets {
+  /** Per image, per layer4 position (row-major): 1 defect, 0 not. [n * positions] */
+  targets: Float32Array;
+  /** Per image: 1 to supervise its map, 0 not. */
+  weights: Float32Array;
+  /** Weight of the dense term against the image-level cross-entropy. */
+  lossWeight: number;
+  /** Weight of defect positions against clean ones: they are few. */
+  positiveWeight: number;
+  /**
+   * Per side head of the layout (side-heads.ts): the same truth on that stage's grid, per
+   * image, per position. The side heads' terms carry the same weights.
+   */
+  sideTargets?: Partial<Record<SideHeadLayer, Float32Array>>;
 }
 
 /** One micro-batch, normalised, as the engines take it. */

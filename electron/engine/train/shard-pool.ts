@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../spawn-worker.ts';
+import { spawnWorker } from '../../spawn-worker.ts';
 import { TrainingShard, type MicroBatchPlan, type ShardConfig, type ShardStepResult } from './shard.ts';
 import type { ShardResponse, UnnumberedRequest } from './shard-protocol.ts';
 

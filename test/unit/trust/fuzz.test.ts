@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnWorker } from '../../../electron/engine/spawn-worker.ts';
+import { spawnWorker } from '../../../electron/spawn-worker.ts';
 import type { FuzzJob, FuzzMessage, Unexpected } from './fuzz/fuzz-worker.ts';
 import { annotationSeeds, imageSeeds } from './fuzz/seeds.ts';
 
