@@ -12,7 +12,8 @@ export function parseTrainingEngine(value: string | undefined): TrainingEngineNa
 /**
  * Dense supervision of the class-score map (fc at every layer4 position) where the truth is
  * known: an OK image is OK everywhere, a pasted synthetic defect is exactly where it was drawn.
- * Images of real defects carry weight 0: their image-level label says nothing about where.
+ * Images of real defects carry weight 0, their image-level label saying nothing about where,
+ * unless a mask of theirs is trained on (--masks) and marks the view.
  */
 export interface DenseTargets {
   /** Per image, per layer4 position (row-major): 1 defect, 0 not. [n * positions] */
