@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppCommand, JobEvent, KizuHandlers } from './api.ts';
 import { API_METHOD_NAMES, APP_COMMAND_CHANNEL, channelOf, DROP_CHANNEL, JOB_EVENT_CHANNEL, type IpcResult } from './ipc-channels.ts';
-import { messageOf, statusOf } from './service/api-error.ts';
+import { messageOf, statusOf } from './service/error-status.ts';
 import { checkRequest } from './service/request-check.ts';
 
 /** The parts of Electron's ipcMain, invoke event and webContents this module uses (tests pass fakes). */

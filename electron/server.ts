@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isApiMethod, type ApiErrorBody, type ApiMethod, type JobEvent, type KizuHandlers } from './api.ts';
-import { messageOf, statusOf } from './service/api-error.ts';
+import { messageOf, statusOf } from './service/error-status.ts';
 import { CONTENT_SECURITY_POLICY, readRendererFile } from './service/renderer-files.ts';
 import { checkRequest } from './service/request-check.ts';
 import { decodeWire, encodeWire } from './wire.ts';

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../annotate/formats/common.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
-import { scanImageFolder } from '../service/image-folder.ts';
+import { scanImageFolder } from '../data/image-folder.ts';
 
 /*
  * The image list a batch export works through, made once (`kizu manifest`) so that every

@@ -2,7 +2,7 @@ import { relative, sep } from 'node:path';
 import type { ImageLabel } from '../api.ts';
 import { openDataset } from '../data/datasets.ts';
 import { labelMeaning } from '../data/labels.ts';
-import type { ImageSet } from './image-folder.ts';
+import type { ImageSet } from '../data/image-folder.ts';
 
 /**
  * The labels a folder's own layout gives its images (ok/ and defect/ folders, DAGM's

@@ -8,13 +8,13 @@ import { probeImage } from '../data/image-io.ts';
 import { KIZU_DIR, type Sidecar } from '../data/project-store.ts';
 import { EngineCallError, type CallOptions } from '../worker/engine-client.ts';
 import type { EngineOp, EngineOps, EngineStatus, ExportPlanItem } from '../worker/protocol.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../api-error.ts';
 import { displayPng } from './display-image.ts';
-import { imageFileSet, scanImageFolder, type ImageSet } from './image-folder.ts';
+import { imageFileSet, scanImageFolder, type ImageSet } from '../data/image-folder.ts';
 import { JobRegistry } from './jobs.ts';
 import { Lru } from './lru.ts';
 import { OpenProject } from './open-project.ts';
-import { isInside } from './path-guard.ts';
+import { isInside } from '../data/path-guard.ts';
 import { createProjectLoop } from './project-loop.ts';
 import { configuredQueue, runQueueExport } from './queue-export.ts';
 

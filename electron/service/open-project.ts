@@ -1,10 +1,10 @@
 import type { ImageEntry, ImageLabel, LabelCounts, ProjectInfo, ReviewState } from '../api.ts';
 import { readProjectSettings, writeProjectSettings, type ProjectSettings } from '../data/project-settings.ts';
 import { ProjectStore, type Sidecar, type StoreProblem } from '../data/project-store.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../api-error.ts';
 import { folderLabels } from './folder-labels.ts';
-import type { ImageFile, ImageSet } from './image-folder.ts';
-import { resolveInside } from './path-guard.ts';
+import type { ImageFile, ImageSet } from '../data/image-folder.ts';
+import { resolveInside } from '../data/path-guard.ts';
 
 interface Summary {
   state: ReviewState;

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../data/atomic-write.ts';
 import { withModel, withQuality } from '../data/project-settings.ts';
 import { planProjectTraining, trainedPaths, TRAINING_MINIMUM, writeTrainingSet, summarisePlan, type ProjectImage } from '../data/project-training-set.ts';
 import type { EngineOps } from '../worker/protocol.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../api-error.ts';
 import type { JobRegistry } from './jobs.ts';
 import { measureQuality, type QualityItem } from './model-quality.ts';
 import type { OpenProject } from './open-project.ts';

@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { isInside } from './path-guard.ts';
+import { isInside } from '../data/path-guard.ts';
 
 /**
  * The built renderer (dist/renderer) as both shells serve it: the web mode over HTTP and

@@ -1,5 +1,5 @@
 import { parseRequest, requestSchemas, type ApiMethod, type ParsedRequest } from '../api.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../api-error.ts';
 
 /** parseRequest, with a failure turned into a 400 that names the first offending field. */
 export function checkRequest<M extends ApiMethod>(method: M, raw: unknown): ParsedRequest<M> {

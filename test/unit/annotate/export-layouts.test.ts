@@ -8,7 +8,7 @@ import type { ExportItem } from '../../../electron/annotate/types.ts';
 import { readAnnotations } from '../../../electron/data/annotation-reader.ts';
 import { writeExport } from '../../../electron/data/export-writer.ts';
 import { encodePng } from '../../../electron/data/image-io.ts';
-import { scanImageFolder } from '../../../electron/service/image-folder.ts';
+import { scanImageFolder } from '../../../electron/data/image-folder.ts';
 import { blobMask, differingPixels, rng } from './synthetic.ts';
 
 /*

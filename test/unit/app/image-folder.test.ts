@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { imageFileSet, scanImageFolder } from '../../../electron/service/image-folder.ts';
-import { assertPlainRelative, isInside, resolveInside } from '../../../electron/service/path-guard.ts';
+import { imageFileSet, scanImageFolder } from '../../../electron/data/image-folder.ts';
+import { assertPlainRelative, isInside, resolveInside } from '../../../electron/data/path-guard.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kizu-folder-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

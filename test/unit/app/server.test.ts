@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, KizuHandlers } from '../../../electron/api.ts';
 import { startServer, type KizuServer } from '../../../electron/server.ts';
-import { ApiError } from '../../../electron/service/api-error.ts';
+import { ApiError } from '../../../electron/api-error.ts';
 import { JobRegistry } from '../../../electron/service/jobs.ts';
 import { decodeWire, encodeWire } from '../../../electron/wire.ts';
 

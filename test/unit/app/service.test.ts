@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MASK_PARAMS, type ApiMethod, type ApiRequest, type JobEvent, type MaskParams } from '../../../electron/api.ts';
 import { encodePng } from '../../../electron/data/image-io.ts';
 import { renderSample } from '../../../electron/data/synth/render-sample.ts';
-import { ApiError } from '../../../electron/service/api-error.ts';
+import { ApiError } from '../../../electron/api-error.ts';
 import { createKizuService, type EnginePort, type KizuService } from '../../../electron/service/kizu-service.ts';
 import { ENGINE_WORKER_SOURCE, EngineClient } from '../../../electron/worker/engine-client.ts';
 import { onnxRuntimeInstalled } from '../helpers/backends.ts';

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../api-error.ts';
 
 /** True when `candidate` is `root` or below it (both absolute and already resolved). */
 export function isInside(root: string, candidate: string): boolean {
