@@ -1,15 +1,8 @@
-import { join } from 'node:path';
-import { writeFileAtomic } from '../data/atomic-write.ts';
-import { readImage } from '../data/image-io.ts';
 import { binOf, POOLED_BINS, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
-import { initBackend } from './backend.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
-import { Explainer } from './explain.ts';
-import { MANIFEST_FILE, type MapScale } from './manifest.ts';
+import type { MapScale } from './manifest.ts';
 import { scaledMaps, SCALED_MAPS, type RawMaps } from './map-scale.ts';
-import { loadModelDir, readManifest } from './model-dir.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
-import { readTruth, type TruthItem } from './truth.ts';
 
 /** What explain must give for a map scale: every method and layer; the fused map is made from the raws. */
 export const MAP_SCALE_EXPLAIN = { methods: CAM_METHODS, layers: CAM_LAYERS, fused: false } as const;
@@ -108,37 +101,5 @@ export class MapScaleFitter {
       SCALED_MAPS.forEach((map, j) => { methods[method].threshold[map] = pooled[i][j].bestMiouThreshold(okImageFloor(okMaxima[i][j]))?.threshold ?? null; });
     }
     return scale;
-  }
-}
-
-/**
- * Explains `items` (the validation split's images) with the model in `modelDir`, fits its map
- * scale and writes it into the model's manifest. Returns null, writing nothing, when there are
- * no items (training with no validation split).
- */
-export async function fitMapScale(
-  modelDir: string,
-  items: readonly TruthItem[],
-  onProgress?: (done: number, total: number, what: string) => void,
-): Promise<MapScale | null> {
-  if (items.length === 0) return null;
-  await initBackend();
-  const model = await loadModelDir(modelDir);
-  const explainer = Explainer.fromModel(model);
-  model.net.dispose();
-  try {
-    const fitter = new MapScaleFitter();
-    for (const [k, item] of items.entries()) {
-      const image = await readImage(item.path);
-      const truth = item.isDefect ? (await readTruth(item, image.width, image.height))?.bits ?? null : 'ok';
-      fitter.add(await explainer.explain(image, MAP_SCALE_EXPLAIN), truth);
-      onProgress?.(k + 1, items.length, item.path);
-    }
-    const scale = await fitter.finish();
-    const manifest = await readManifest(modelDir);
-    await writeFileAtomic(join(modelDir, MANIFEST_FILE), `${JSON.stringify({ ...manifest, mapScale: scale }, null, 2)}\n`);
-    return scale;
-  } finally {
-    explainer.dispose();
   }
 }

@@ -14,8 +14,7 @@ import { recordTrainedMasks } from '../trained-masks.ts';
 import { truthPath } from '../truth.ts';
 import { probeMaskSize } from '../../data/mask-reader.ts';
 import { saveModelDir } from '../model-dir.ts';
-import { fitMapScale } from '../fit-map-scale.ts';
-import { fitModelCalibration } from '../fit-calibration.ts';
+import { fitOnValidation } from '../fit-validation.ts';
 import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
@@ -635,10 +634,9 @@ export async function train(
   } finally {
     net.dispose();
   }
-  // The maps' one scale and default thresholds come from the validation split, as evaluate fits them.
+  // The maps' one scale, their default thresholds and the score's calibration come from the validation split, as evaluate fits them.
   if (!cancelled && !o.pretextOnly) {
-    await fitMapScale(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `map scale: ${done} of ${total} validation images` }));
-    await fitModelCalibration(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `calibration: ${done} of ${total} validation images` }));
+    await fitOnValidation(o.out, valIdx.map((i) => usable[i]), (done, total) => report({ phase: 'validate', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: null, message: `map scale and calibration: ${done} of ${total} validation images` }));
   }
   report({ phase: cancelled ? 'cancelled' : 'done', step, totalSteps, epoch: Math.floor(step / stepsPerEpoch), etaSeconds: 0, message: cancelled ? 'cancelled; a checkpoint was kept' : 'done', validation: validation ?? undefined });
   return { modelDir: o.out, cancelled, steps: step, validation, seconds: secondsSpent(), ...(masks ? { masks: { found: masks.found, used: masks.used.length } } : {}) };

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../electron/data/synth/rng.ts';
-import { writePng } from '../../../electron/data/image-io.ts';
+import { readImage, writePng } from '../../../electron/data/image-io.ts';
 import { initBackend } from '../../../electron/engine/backend.ts';
 import {
   balancedAccuracyThreshold, calibratedProbability, decisionThreshold, defectMargin, defectScore, fitCalibration, fitPlatt, type Calibration,
 } from '../../../electron/engine/calibration.ts';
 import { Explainer, softmax } from '../../../electron/engine/explain.ts';
-import { fitModelCalibration } from '../../../electron/engine/fit-calibration.ts';
+import { fitOnValidation } from '../../../electron/engine/fit-validation.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
 import { loadModelDir, readManifest, saveModelDir } from '../../../electron/engine/model-dir.ts';
@@ -151,7 +151,7 @@ describe('the calibration in the manifest', () => {
     await expect(readManifest(dir)).rejects.toThrow(/calibration\.decisionThreshold/);
   });
 
-  it('is fitted on labelled images and written into the manifest, the rest of it kept', async () => {
+  it('is fitted with the map scale in one pass over labelled images and written into the manifest beside it, the rest of it kept', async () => {
     const dir = join(root, 'fitted');
     const net = initialiseResNet(spec, 11);
     try {
@@ -168,12 +168,31 @@ describe('the calibration in the manifest', () => {
       await writePng(path, { width: 32, height: 32, channels: 1, data });
       items.push({ path, isDefect: bright });
     }
-    const calibration = await fitModelCalibration(dir, items);
+    const { calibration, mapScale } = await fitOnValidation(dir, items);
     expect(calibration).not.toBeNull();
+    expect(mapScale?.fittedOn.images).toBe(8);
     const manifest = await readManifest(dir);
     expect(manifest.calibration).toEqual(calibration);
+    expect(manifest.mapScale).toEqual(mapScale);
     expect(manifest.calibration!.fittedOn).toEqual({ ok: 4, defect: 4 });
     expect(manifest.name).toBe('seeded tiny');
-    expect(await fitModelCalibration(dir, items.filter((i) => i.isDefect))).toBeNull();
+
+    // The explaining pass's logits are the classifier's: the same fit as from classify alone.
+    const model = await loadModelDir(dir);
+    const explainer = Explainer.fromModel(model);
+    model.net.dispose();
+    const logits = [];
+    for (const item of items) logits.push((await explainer.classify(await readImage(item.path))).logits);
+    explainer.dispose();
+    const byClassify = fitCalibration(logits, items.map((i) => i.isDefect), manifest.defectClass)!;
+    expect(calibration!.slope).toBeCloseTo(byClassify.slope, 4);
+    expect(calibration!.intercept).toBeCloseTo(byClassify.intercept, 4);
+    expect(calibration!.decisionThreshold).toBeCloseTo(byClassify.decisionThreshold, 4);
+
+    // Without OK images there is nothing to calibrate on: the scale is fitted, no calibration written.
+    const defectOnly = await fitOnValidation(dir, items.filter((i) => i.isDefect));
+    expect(defectOnly.calibration).toBeNull();
+    expect((await readManifest(dir)).calibration).toBeUndefined();
+    expect((await readManifest(dir)).mapScale).toEqual(defectOnly.mapScale);
   });
 });

@@ -12,8 +12,7 @@ import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { readTruth } from '../../../electron/engine/truth.ts';
 import { readImage } from '../../../electron/data/image-io.ts';
 import { PooledPixelMetrics, truthRegions } from '../../../electron/data/pooled-metrics.ts';
-import { fitModelCalibration } from '../../../electron/engine/fit-calibration.ts';
-import { fitMapScale } from '../../../electron/engine/fit-map-scale.ts';
+import { fitOnValidation } from '../../../electron/engine/fit-validation.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import type { Calibration } from '../../../electron/engine/calibration.ts';
 import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type Manifest } from '../../../electron/engine/manifest.ts';
@@ -186,8 +185,10 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     // What training does when it ends: the validation split of the same non-test images and seed.
     const usable = opened.items.filter((i) => i.split !== 'test');
     const { val } = splitTrainVal(usable.map((item, index) => ({ index, isDefect: item.isDefect })), 0.15, 1);
-    const written = await fitMapScale(model, val.map((i) => usable[i]));
-    expect(written).toEqual(f.scale);
+    const written = await fitOnValidation(model, val.map((i) => usable[i]));
+    expect(written.mapScale).toEqual(f.scale);
+    // This seeded untrained model ranks its validation split worse than chance, so no calibration is fitted.
+    expect(written.calibration).toBeNull();
     const kept = await evaluate({ data: tree, model, okLabel: 'clean' });
     expect(kept.field!.scaleSource).toBe('manifest');
     expect(kept.field!.scores).toEqual(f.scores);
@@ -214,8 +215,6 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(kept.classification).toMatchObject({ decisionThreshold: 0.5, calibrated: false });
 
     // With a calibration in the manifest the confusion matrix is taken at its decision threshold.
-    // (This seeded untrained model ranks its validation split worse than chance, so fitting one gives none.)
-    expect(await fitModelCalibration(model, val.map((i) => usable[i]))).toBeNull();
     const manifest = await readManifest(model);
     const calibration: Calibration = { method: 'platt', slope: 3, intercept: -0.5, decisionThreshold: 0.6, criterion: 'balanced-accuracy', fittedOn: { ok: 4, defect: 4 }, balancedAccuracy: 0.75 };
     await writeFile(join(model, MANIFEST_FILE), JSON.stringify({ ...manifest, calibration }));

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../data/atomic-write.ts';
+import { readImage } from '../data/image-io.ts';
+import { initBackend } from './backend.ts';
+import { fitCalibration, type Calibration } from './calibration.ts';
+import { Explainer } from './explain.ts';
+import { MAP_SCALE_EXPLAIN, MapScaleFitter } from './fit-map-scale.ts';
+import { MANIFEST_FILE, type MapScale } from './manifest.ts';
+import { loadModelDir, readManifest } from './model-dir.ts';
+import { readTruth, type TruthItem } from './truth.ts';
+
+/** What a model learns from its validation split once trained. */
+export interface ValidationFits {
+  /** The maps' one scale and default thresholds (fit-map-scale.ts); null without images. */
+  mapScale: MapScale | null;
+  /** p(defect)'s calibration and decision threshold (calibration.ts); null without both OK and defective images. */
+  calibration: Calibration | null;
+}
+
+/**
+ * Explains `items` (the validation split's images) once with the model in `modelDir` and fits
+ * from that one pass both its map scale (from the maps) and its calibration (from the logits
+ * the same pass gives), written into the manifest together: a model is never left with one
+ * and not the other, and no image is run twice. What is not fitted is left out of the manifest.
+ */
+export async function fitOnValidation(
+  modelDir: string,
+  items: readonly TruthItem[],
+  onProgress?: (done: number, total: number, what: string) => void,
+): Promise<ValidationFits> {
+  if (items.length === 0) return { mapScale: null, calibration: null };
+  await initBackend();
+  const model = await loadModelDir(modelDir);
+  const explainer = Explainer.fromModel(model);
+  model.net.dispose();
+  try {
+    const fitter = new MapScaleFitter();
+    const logits: number[][] = [];
+    for (const [k, item] of items.entries()) {
+      const image = await readImage(item.path);
+      const truth = item.isDefect ? (await readTruth(item, image.width, image.height))?.bits ?? null : 'ok';
+      const explanation = await explainer.explain(image, MAP_SCALE_EXPLAIN);
+      fitter.add(explanation, truth);
+      logits.push(explanation.logits);
+      onProgress?.(k + 1, items.length, item.path);
+    }
+    const fits: ValidationFits = {
+      mapScale: await fitter.finish(),
+      calibration: fitCalibration(logits, items.map((i) => i.isDefect), model.manifest.defectClass),
+    };
+    const manifest = await readManifest(modelDir);
+    const written = { ...manifest, mapScale: fits.mapScale ?? undefined, calibration: fits.calibration ?? undefined };
+    await writeFileAtomic(join(modelDir, MANIFEST_FILE), `${JSON.stringify(written, null, 2)}\n`);
+    return fits;
+  } finally {
+    explainer.dispose();
+  }
+}
