@@ -60,6 +60,8 @@ export interface KindScore {
   images: number;
   /** Image AUROC of this kind's images against all OK test images. */
   imageAuroc: number;
+  /** This kind's images scored under the model's decision threshold: the ones it would pass as OK. */
+  missed: number;
   /** Pixel AUROC on this kind's images that have a mask, per method and map (NaN when none has one). */
   pixelAuroc: Array<{ method: CamMethod; map: EvalMap; pixelAuroc: number }>;
   /**
@@ -339,6 +341,7 @@ export async function evaluate(
           kind,
           images: test.filter((i) => i.isDefect && i.defectKind === kind).length,
           imageAuroc: auroc(probs.filter((_, i) => mine[i]), truth.filter((_, i) => mine[i])),
+          missed: test.filter((item, i) => item.isDefect && item.defectKind === kind && probs[i] < cut).length,
           pixelAuroc: keys.map(({ method, map }, k) => ({ method, map, pixelAuroc: kindRocs.get(kind)![k].auroc() })),
           field: scale === null ? [] : EVAL_MAPS.map((map, j) => {
             const m = kindPooled.get(kind)![j];
@@ -401,12 +404,12 @@ export function formatEvaluation(r: EvaluationReport): string {
   ];
   lines.push('', ...fieldLines(r));
   if (r.kinds.length > 0) {
-    lines.push('', 'Per defect kind (image AUROC against every OK test image; LayerCAM pixel AUROC per map):', '',
-      `| kind | images | image AUROC | ${EVAL_MAPS.map((m) => `LayerCAM ${m}`).join(' | ')} |`,
-      `| --- | --- | --- | ${EVAL_MAPS.map(() => '---').join(' | ')} |`,
+    lines.push('', 'Per defect kind (image AUROC against every OK test image; images under the decision threshold, passed as OK; LayerCAM pixel AUROC per map):', '',
+      `| kind | images | image AUROC | passed as OK | ${EVAL_MAPS.map((m) => `LayerCAM ${m}`).join(' | ')} |`,
+      `| --- | --- | --- | --- | ${EVAL_MAPS.map(() => '---').join(' | ')} |`,
       ...r.kinds.map((k) => {
         const px = EVAL_MAPS.map((map) => k.pixelAuroc.find((p) => p.method === 'layercam' && p.map === map)!.pixelAuroc);
-        return `| ${k.kind} | ${k.images} | ${k.imageAuroc.toFixed(4)} | ${px.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4))).join(' | ')} |`;
+        return `| ${k.kind} | ${k.images} | ${k.imageAuroc.toFixed(4)} | ${k.missed} | ${px.map((v) => (Number.isNaN(v) ? 'n/a' : v.toFixed(4))).join(' | ')} |`;
       }));
     if (r.kinds.some((k) => k.field.length > 0)) {
       const f = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(4));

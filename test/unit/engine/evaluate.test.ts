@@ -78,13 +78,17 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
       expect(k.imageAuroc).toBeLessThanOrEqual(1);
       expect(k.pixelAuroc).toHaveLength(report.localisation.scores.length);
       for (const p of k.pixelAuroc) expect(p.pixelAuroc).toBeGreaterThanOrEqual(0);
+      expect(k.missed).toBeGreaterThanOrEqual(0);
+      expect(k.missed).toBeLessThanOrEqual(k.images);
       weighted += k.images * k.imageAuroc;
     }
+    // Every defective test image has a kind, so the kinds' misses are the confusion matrix's.
+    expect(report.kinds.reduce((n, k) => n + k.missed, 0)).toBe(report.classification.confusion[1][0]);
     // AUROC averages over (defect, OK) pairs, and the defect images split into kinds exactly.
     expect(weighted / report.kinds.reduce((n, k) => n + k.images, 0)).toBeCloseTo(report.classification.auroc, 10);
     expect(report.split).toEqual({ policy: 'layout' });
     const table = formatEvaluation(report);
-    for (const kind of kinds) expect(table).toContain(`| ${kind} |`);
+    for (const k of report.kinds) expect(table).toContain(`| ${k.kind} | ${k.images} | ${k.imageAuroc.toFixed(4)} | ${k.missed} |`);
   });
 
   it('re-derives the seeded split recorded in the model, and refuses a split that would score training images', async () => {
