@@ -1,16 +1,16 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { stemPathOf, textOf } from '../annotate/formats/common.ts';
 import { importAnnotations, type ExportFormat } from '../annotate/formats/index.ts';
 import { PNG_MASK_PATH } from '../annotate/formats/png.ts';
 import type { ImportResult } from '../annotate/types.ts';
+import { isImageFile } from './dataset-images.ts';
 import { probeImage } from './image-io.ts';
 
 /** Annotation files larger than this are refused rather than read into memory. */
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
 
 /** Which files under the folder each format reads (paths relative to it, '/'-separated). */
 const WANTED: Record<ExportFormat, (rel: string) => boolean> = {
@@ -72,7 +72,7 @@ async function imagesIn(root: string, subsets: readonly string[]): Promise<Recor
 
 async function imageFiles(root: string): Promise<string[]> {
   const files = await listFiles(root).catch(() => [] as string[]);
-  return files.filter((rel) => IMAGE_EXTENSIONS.has(extname(rel).toLowerCase()));
+  return files.filter(isImageFile);
 }
 
 /** The subset folders under images/ that data.yaml's train, val and test name ("images/train" -> "train"). */

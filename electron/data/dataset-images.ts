@@ -3,10 +3,11 @@ import { extname, join } from 'node:path';
 import { ImageReadError } from './image-error.ts';
 import { probeImage } from './image-io.ts';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff']);
+/** The image files Kizu reads, wherever it looks for them (folders, datasets, annotations, the open dialog). */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'];
 
 export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 }
 
 /** Image files under `dir`, recursively, sorted; hidden folders (.kizu and the like) are skipped. */

@@ -1,9 +1,9 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { ApiError } from '../api-error.ts';
+import { IMAGE_EXTENSIONS, isImageFile } from './dataset-images.ts';
 import { isInside } from './path-guard.ts';
 
-export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'];
 export const MAX_PROJECT_IMAGES = 100_000;
 
 export interface ImageFile {
@@ -19,10 +19,6 @@ export interface ImageSet {
   /** Real absolute path of the project folder. */
   root: string;
   images: ImageFile[];
-}
-
-export function isImageName(name: string): boolean {
-  return IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 }
 
 /** DAGM's Label folders (beside Labels.txt) hold the annotations of the images next to them, not images to review. */
@@ -73,7 +69,7 @@ export async function scanImageFolder(folder: string, limit = MAX_PROJECT_IMAGES
       }
       if (isDir) {
         if (!(await isDagmLabelFolder(path, entry.name))) await walk(path);
-      } else if (isFile && isImageName(entry.name)) {
+      } else if (isFile && isImageFile(entry.name)) {
         if (images.length >= limit) throw new ApiError(413, `openFolder: more than ${limit.toLocaleString('en-US')} images under ${root}; open a subfolder`);
         images.push({ id: idOf(root, join(dir, entry.name)), path, name: entry.name, modifiedAt: (await stat(path)).mtimeMs });
       }
@@ -93,7 +89,7 @@ export async function imageFileSet(paths: readonly string[]): Promise<ImageSet> 
     });
     const s = await stat(path);
     if (!s.isFile()) throw new ApiError(400, `openImages: "${given}" is not a file`, where);
-    if (!isImageName(path)) throw new ApiError(400, `openImages: "${given}" is not an image Kizu reads (${IMAGE_EXTENSIONS.join(', ')})`, where);
+    if (!isImageFile(path)) throw new ApiError(400, `openImages: "${given}" is not an image Kizu reads (${IMAGE_EXTENSIONS.join(', ')})`, where);
     files.push({ path, name: basename(path), modifiedAt: s.mtimeMs });
   }
   const root = files.map((f) => dirname(f.path)).reduce(commonFolder);

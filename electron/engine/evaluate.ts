@@ -336,12 +336,13 @@ export async function evaluate(
         }),
       },
       kinds: kinds.map((kind) => {
-        const mine = test.map((item) => item.isDefect ? item.defectKind === kind : true);
+        const ofKind = test.map((item) => item.isDefect && item.defectKind === kind);
+        const mine = test.map((item, i) => ofKind[i] || !item.isDefect);
         return {
           kind,
-          images: test.filter((i) => i.isDefect && i.defectKind === kind).length,
+          images: ofKind.filter(Boolean).length,
           imageAuroc: auroc(probs.filter((_, i) => mine[i]), truth.filter((_, i) => mine[i])),
-          missed: test.filter((item, i) => item.isDefect && item.defectKind === kind && probs[i] < cut).length,
+          missed: probs.filter((p, i) => ofKind[i] && p < cut).length,
           pixelAuroc: keys.map(({ method, map }, k) => ({ method, map, pixelAuroc: kindRocs.get(kind)![k].auroc() })),
           field: scale === null ? [] : EVAL_MAPS.map((map, j) => {
             const m = kindPooled.get(kind)![j];

@@ -44,14 +44,12 @@ export async function fitOnValidation(
       logits.push(explanation.logits);
       onProgress?.(k + 1, items.length, item.path);
     }
-    const fits: ValidationFits = {
-      mapScale: await fitter.finish(),
-      calibration: fitCalibration(logits, items.map((i) => i.isDefect), model.manifest.defectClass),
-    };
+    const mapScale = await fitter.finish();
+    const calibration = fitCalibration(logits, items.map((i) => i.isDefect), model.manifest.defectClass);
     const manifest = await readManifest(modelDir);
-    const written = { ...manifest, mapScale: fits.mapScale ?? undefined, calibration: fits.calibration ?? undefined };
+    const written = { ...manifest, mapScale, calibration: calibration ?? undefined };
     await writeFileAtomic(join(modelDir, MANIFEST_FILE), `${JSON.stringify(written, null, 2)}\n`);
-    return fits;
+    return { mapScale, calibration };
   } finally {
     explainer.dispose();
   }

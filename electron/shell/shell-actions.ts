@@ -2,7 +2,7 @@ import type { OpenDialogOptions, OpenDialogReturnValue } from 'electron';
 import { stat } from 'node:fs/promises';
 import type { AppCommand, KizuHandlers, ProjectInfo } from '../api.ts';
 import { messageOf } from '../service/error-status.ts';
-import { IMAGE_EXTENSIONS } from '../data/image-folder.ts';
+import { IMAGE_EXTENSIONS } from '../data/dataset-images.ts';
 import { checkRequest } from '../service/request-check.ts';
 import type { MenuActions } from './menu.ts';
 
