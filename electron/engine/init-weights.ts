@@ -10,7 +10,9 @@ export function initialiseResNet(spec: ResNetSpec, seed: number): ResNet50 {
   const params = new Map<string, tf.Tensor>();
   let n = 0;
   for (const [name, torchShape] of parameterShapes(spec)) {
-    const s = seed * 1000 + n++;
+    // tfjs draws from Math.random when a seed is falsy, so seed 0's first tensor needs a
+    // stand-in that no other (seed, tensor) pair reaches; every other pair keeps its stream.
+    const s = seed * 1000 + n++ || -1;
     params.set(name, tf.tidy(() => {
       if (torchShape.length === 4) {
         const [out, inCh, kh, kw] = torchShape;

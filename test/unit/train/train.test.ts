@@ -130,6 +130,14 @@ describe('kizu train', { timeout: 900_000 }, () => {
     expect(lastManifest.metrics.validationAuroc).toBe(lastValidations.at(-1)!.auroc);
   });
 
+  it('the same seed writes the same weights, the default seed 0 included', async () => {
+    const common = { epochs: 2, seed: DEFAULT_TRAIN_OPTIONS.seed, workers: 2, pretextFraction: 0.5 };
+    const runs = [join(root, 'seed-a'), join(root, 'seed-b')];
+    for (const out of runs) await train(options(out, common));
+    const [a, b] = runs.map((out) => readFileSync(join(out, 'weights.safetensors')));
+    expect(a.equals(b)).toBe(true);
+  });
+
   it('--minutes is the whole run\'s budget: a resumed run gets only what its earlier sessions left', async () => {
     const out = join(root, 'budget-resumed');
     const stop = new AbortController();
