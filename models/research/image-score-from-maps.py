@@ -1,8 +1,9 @@
 """Scores the rows image-score-from-maps.ts wrote: each map statistic as an image score (AUROC on
 the validation and test splits), margin + one statistic by logistic regression fitted on the
 validation split (test AUROC, and the test's error rates at the threshold best for balanced
-accuracy on validation), and, for a generated test set, the model's own calibrated call per
-texture family and defect kind.
+accuracy on validation), one threshold per surface (the dataset's first folder) against one for
+all, and, for a generated test set, the model's own calibrated call per texture family and
+defect kind.
 
     python3 models/research/image-score-from-maps.py rows.json [TEST_DATASET]
 """
@@ -58,6 +59,36 @@ for name in ('layer3.p99', 'layer4.p99', 'fused.p99', 'fused.mean', 'fused.max')
     t = balanced_threshold(score['validation'], labels['validation'])
     y = labels['test']
     print(f"  margin + {name:12s} {auroc(score['test'], y):.3f}   {(score['test'][~y] >= t).mean():.3f} / {(score['test'][y] < t).mean():.3f}")
+
+
+def surface(row):
+    return row['image'].split('/')[0]
+
+
+def error_rates(rs, threshold):
+    ok = [r['margin'] >= threshold(r) for r in rs if not r['defect']]
+    bad = [r['margin'] < threshold(r) for r in rs if r['defect']]
+    return np.mean(ok), np.mean(bad)
+
+
+# Each surface's own balanced threshold on its share of the validation split: whether busy
+# surfaces' false alarms come down without the misses going up.
+val_margin = np.array([r['margin'] for r in sets['validation']])
+overall = balanced_threshold(val_margin, labels['validation'])
+own = {}
+for name in sorted({surface(r) for r in rows}):
+    rs = [r for r in sets['validation'] if surface(r) == name]
+    m, y = np.array([r['margin'] for r in rs]), np.array([r['defect'] for r in rs])
+    own[name] = balanced_threshold(m, y) if y.any() and (~y).any() else overall
+print('\nOK over / defective under, test split: one threshold for all against one per surface (validation images, defective)')
+print(f"  all surfaces   one {error_rates(sets['test'], lambda r: overall)[0]:.3f} / {error_rates(sets['test'], lambda r: overall)[1]:.3f}"
+      f"   per surface {error_rates(sets['test'], lambda r: own[surface(r)])[0]:.3f} / {error_rates(sets['test'], lambda r: own[surface(r)])[1]:.3f}")
+for name, t in own.items():
+    rs = [r for r in sets['test'] if surface(r) == name]
+    v = [r for r in sets['validation'] if surface(r) == name]
+    one, per = error_rates(rs, lambda r: overall), error_rates(rs, lambda r: t)
+    print(f"  {name:14s} ({len(v)}, {sum(r['defect'] for r in v)})  one {one[0]:.3f} / {one[1]:.3f}   per surface {per[0]:.3f} / {per[1]:.3f}"
+          f"   test AUROC within the surface {auroc([r['margin'] for r in rs], [r['defect'] for r in rs]):.3f}")
 
 calibration = data['calibration']
 synth = os.path.join(sys.argv[2], 'kizu-synth.json') if len(sys.argv) > 2 else None
