@@ -81,8 +81,9 @@ for name in sorted({surface(r) for r in rows}):
     m, y = np.array([r['margin'] for r in rs]), np.array([r['defect'] for r in rs])
     own[name] = balanced_threshold(m, y) if y.any() and (~y).any() else overall
 print('\nOK over / defective under, test split: one threshold for all against one per surface (validation images, defective)')
-print(f"  all surfaces   one {error_rates(sets['test'], lambda r: overall)[0]:.3f} / {error_rates(sets['test'], lambda r: overall)[1]:.3f}"
-      f"   per surface {error_rates(sets['test'], lambda r: own[surface(r)])[0]:.3f} / {error_rates(sets['test'], lambda r: own[surface(r)])[1]:.3f}")
+one = error_rates(sets['test'], lambda r: overall)
+per = error_rates(sets['test'], lambda r: own[surface(r)])
+print(f"  all surfaces   one {one[0]:.3f} / {one[1]:.3f}   per surface {per[0]:.3f} / {per[1]:.3f}")
 for name, t in own.items():
     rs = [r for r in sets['test'] if surface(r) == name]
     v = [r for r in sets['validation'] if surface(r) == name]
