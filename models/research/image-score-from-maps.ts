@@ -27,8 +27,9 @@ await initBackend();
 const model = await loadModelDir(a.model);
 const explainer = Explainer.fromModel(model);
 model.net.dispose();
-const scale = model.manifest.mapScale;
-if (!scale) throw new Error(`${a.model} has no map scale`);
+const fitted = model.manifest.mapScale;
+if (!fitted) throw new Error(`${a.model} has no map scale`);
+const scale = fitted;
 
 const rows: unknown[] = [];
 async function measure(items: readonly DatasetItem[], set: 'validation' | 'test', root: string): Promise<void> {
