@@ -7,9 +7,10 @@
  *   npx tsx models/research/errors-by-surface.ts --model DIR --test DATASET
  */
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../../electron/data/datasets.ts';
+import { SYNTH_MANIFEST, type SynthManifest } from '../../electron/data/synth/generate.ts';
 import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
@@ -25,12 +26,12 @@ const explainer = Explainer.fromModel(model);
 model.net.dispose();
 
 const test = await openDataset(a.test, { defectLabel: 'defect' });
-const synth = JSON.parse(await readFile(join(test.root, 'kizu-synth.json'), 'utf8')) as { classes: { name: string; family: string }[] };
+const synth = JSON.parse(await readFile(join(test.root, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
 const familyOf = new Map(synth.classes.map((c) => [c.name, c.family]));
 const rows: { family: string; kind: string | null; called: boolean }[] = [];
 for (const item of test.items.filter((i) => i.split === 'test')) {
   const { defectProbability } = await explainer.classify(await readImage(item.path));
-  rows.push({ family: familyOf.get(relative(test.root, item.path).split('/')[0]) ?? '?', kind: item.isDefect ? item.defectKind ?? 'defect' : null, called: defectProbability >= threshold });
+  rows.push({ family: familyOf.get(item.group ?? '') ?? '?', kind: item.isDefect ? item.defectKind ?? 'defect' : null, called: defectProbability >= threshold });
 }
 const line = (label: string, r: typeof rows) => {
   const ok = r.filter((x) => x.kind === null), bad = r.filter((x) => x.kind !== null);

@@ -7,9 +7,10 @@
  *   npx tsx models/research/flip-score.ts --model DIR --test DATASET
  */
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../../electron/data/datasets.ts';
+import { SYNTH_MANIFEST, type SynthManifest } from '../../electron/data/synth/generate.ts';
 import { readImage, type RasterImage } from '../../electron/data/image-io.ts';
 import { auroc } from '../../electron/data/metrics.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
@@ -38,8 +39,8 @@ function flip(image: RasterImage, horizontal: boolean, vertical: boolean): Raste
 }
 
 const test = await openDataset(a.test, { defectLabel: 'defect' });
-const families = JSON.parse(await readFile(join(test.root, 'kizu-synth.json'), 'utf8')) as { classes: { name: string; family: string }[] };
-const familyOf = new Map(families.classes.map((c) => [c.name, c.family]));
+const synth = JSON.parse(await readFile(join(test.root, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
+const familyOf = new Map(synth.classes.map((c) => [c.name, c.family]));
 const rows: { family: string; defect: boolean; plain: number; mean: number }[] = [];
 for (const item of test.items.filter((i) => i.split === 'test')) {
   const image = await readImage(item.path);
@@ -47,7 +48,7 @@ for (const item of test.items.filter((i) => i.split === 'test')) {
   for (const [h, v] of [[false, false], [true, false], [false, true], [true, true]] as const) {
     margins.push(defectMargin((await explainer.classify(h || v ? flip(image, h, v) : image)).logits, model.manifest.defectClass));
   }
-  rows.push({ family: familyOf.get(relative(test.root, item.path).split('/')[0]) ?? '?', defect: item.isDefect, plain: margins[0], mean: margins.reduce((s, m) => s + m, 0) / margins.length });
+  rows.push({ family: familyOf.get(item.group ?? '') ?? '?', defect: item.isDefect, plain: margins[0], mean: margins.reduce((s, m) => s + m, 0) / margins.length });
 }
 const report = (label: string, r: typeof rows) => {
   const labels = r.map((x) => x.defect);
