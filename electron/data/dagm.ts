@@ -5,7 +5,7 @@ import { isImageFile, unreadableImages } from './dataset-images.ts';
 import type { Dataset, DatasetItem, OpenOptions } from './dataset-types.ts';
 import { ProblemLog } from './dataset-problems.ts';
 import { dirNames, exists, findName } from './fs-names.ts';
-import { SYNTH_MANIFEST, type SynthManifest } from './synth/generate.ts';
+import { readSynthManifest } from './synth/generate.ts';
 
 interface SplitDir { dir: string; split?: DagmSplit; group?: string }
 
@@ -35,21 +35,13 @@ export async function dagmSplitDirs(root: string): Promise<SplitDir[]> {
   return out;
 }
 
-async function readManifest(root: string): Promise<SynthManifest | undefined> {
-  try {
-    return JSON.parse(await readFile(join(root, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Reads the DAGM 2007 layout. maskPath is DAGM's weak label (the ellipse); exactMaskPath is the
  * pixel mask Kizu's generator writes beside it, when there.
  */
 export async function readDagm(root: string, opts: OpenOptions = {}): Promise<Dataset> {
   const log = new ProblemLog(opts.strict ?? false);
-  const manifest = await readManifest(root);
+  const manifest = await readSynthManifest(root);
   const candidates: Array<{ item: DatasetItem; where: string }> = [];
   for (const { dir, split, group } of await dagmSplitDirs(root)) {
     const labelDir = join(dir, findName(await dirNames(dir), 'Label') ?? 'Label');

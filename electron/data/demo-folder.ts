@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { generateDataset, SYNTH_MANIFEST, type SynthManifest } from './synth/generate.ts';
+import { generateDataset, readSynthManifest } from './synth/generate.ts';
 
 export interface DemoOptions {
   /** Texture classes; each gets 8 images (6 train, 2 test), a third of them defective. */
@@ -26,12 +24,8 @@ export async function ensureDemoFolder(dir: string, opts: DemoOptions = {}): Pro
 }
 
 async function isMade(dir: string, wanted: Required<DemoOptions>): Promise<boolean> {
-  try {
-    const m = JSON.parse(await readFile(join(dir, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
-    return m.seed === wanted.seed && m.size === wanted.size && m.classes.length === wanted.classes
-      && m.counts.trainClean === PER_CLASS.trainClean && m.counts.trainDefect === PER_CLASS.trainDefect
-      && m.counts.testClean === PER_CLASS.testClean && m.counts.testDefect === PER_CLASS.testDefect;
-  } catch {
-    return false;
-  }
+  const m = await readSynthManifest(dir);
+  return m !== undefined && m.seed === wanted.seed && m.size === wanted.size && m.classes.length === wanted.classes
+    && m.counts.trainClean === PER_CLASS.trainClean && m.counts.trainDefect === PER_CLASS.trainDefect
+    && m.counts.testClean === PER_CLASS.testClean && m.counts.testDefect === PER_CLASS.testDefect;
 }

@@ -6,11 +6,9 @@
  *
  *   npx tsx models/research/errors-by-surface.ts --model DIR --test DATASET
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset } from '../../electron/data/datasets.ts';
-import { SYNTH_MANIFEST, type SynthManifest } from '../../electron/data/synth/generate.ts';
+import { readSynthManifest } from '../../electron/data/synth/generate.ts';
 import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
@@ -26,7 +24,8 @@ const explainer = Explainer.fromModel(model);
 model.net.dispose();
 
 const test = await openDataset(a.test, { defectLabel: 'defect' });
-const synth = JSON.parse(await readFile(join(test.root, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
+const synth = await readSynthManifest(test.root);
+if (!synth) throw new Error(`${a.test} is not a set kizu make-dataset wrote: it has no manifest naming its surfaces`);
 const familyOf = new Map(synth.classes.map((c) => [c.name, c.family]));
 const rows: { family: string; kind: string | null; called: boolean }[] = [];
 for (const item of test.items.filter((i) => i.split === 'test')) {

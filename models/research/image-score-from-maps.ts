@@ -27,6 +27,7 @@ await initBackend();
 const model = await loadModelDir(a.model);
 const explainer = Explainer.fromModel(model);
 model.net.dispose();
+// Bound again after the check: the hoisted measure() would not see a narrowed model.manifest.mapScale.
 const fitted = model.manifest.mapScale;
 if (!fitted) throw new Error(`${a.model} has no map scale`);
 const scale = fitted;

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   DAGM_SPLITS, exactMaskName, formatLabelsTxt, imageName, splitDir, weakLabelName, type DagmSplit,
@@ -32,6 +32,15 @@ export const GENERATE_DEFAULTS = {
 
 /** Written at the dataset root; everything in it follows from the arguments, so it is deterministic too. */
 export const SYNTH_MANIFEST = 'kizu-synth.json';
+
+/** The manifest of a set this generator wrote into `root`; undefined where there is none to read. */
+export async function readSynthManifest(root: string): Promise<SynthManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(root, SYNTH_MANIFEST), 'utf8')) as SynthManifest;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface SynthManifest {
   generator: 'kizu-synth';
