@@ -3,7 +3,7 @@ import { Rng } from '../../data/synth/rng.ts';
 import { newStroke, randomHarmonics, stampBlob, stampPath, type Point, type Stroke } from '../../data/synth/shapes.ts';
 
 export const PASTE_SHAPES = ['line', 'blob'] as const;
-export const PASTE_FILLS = ['shift', 'foreign', 'blur'] as const;
+export const PASTE_FILLS = ['shift', 'foreign', 'blur', 'rescale'] as const;
 
 export interface PastedDefect {
   /** The image with the defects drawn in, HWC in [0, 1]. */
@@ -58,9 +58,29 @@ function foreign(texture: Float32Array, size: number, rng: Rng): Float32Array {
 }
 
 /**
+ * The surface resampled about (cx, cy) at `scale` times its frequency (2: twice as fine, 0.5:
+ * twice as coarse), wrapping at the borders, bilinear. Re-worked, polished or stretched material
+ * keeps its grey levels and changes its grain; no other fill teaches that.
+ */
+export function rescaledSurface(texture: Float32Array, size: number, scale: number, cx: number, cy: number): Float32Array {
+  const out = new Float32Array(texture.length);
+  const wrap = (v: number) => ((v % size) + size) % size;
+  for (let y = 0; y < size; y++) {
+    const sy = wrap(cy + (y - cy) * scale), y0 = Math.floor(sy), ty = sy - y0, y1 = (y0 + 1) % size;
+    for (let x = 0; x < size; x++) {
+      const sx = wrap(cx + (x - cx) * scale), x0 = Math.floor(sx), tx = sx - x0, x1 = (x0 + 1) % size;
+      const top = texture[y0 * size + x0] * (1 - tx) + texture[y0 * size + x1] * tx;
+      const bottom = texture[y1 * size + x0] * (1 - tx) + texture[y1 * size + x1] * tx;
+      out[y * size + x] = top * (1 - ty) + bottom * ty;
+    }
+  }
+  return out;
+}
+
+/**
  * Draws one to three synthetic defects onto an OK image: lines or blobs, filled with an
- * intensity shift of 1-4 image stds (plus noise), a displaced copy of the surface, or a blur
- * of it. Contrasts are in units of the image's own spread, so the same recipe fits any
+ * intensity shift of 1-4 image stds (plus noise), a displaced copy of the surface, a blur of
+ * it, or the surface at 1.5-3 times finer or coarser grain, rescaled to its own spread. Contrasts are in units of the image's own spread, so the same recipe fits any
  * material; none is tuned to one dataset. The network learns "something local that does not
  * belong here" from exact masks that no human drew. Deterministic for (pixels, seed).
  */
@@ -91,9 +111,16 @@ export function pasteDefect(pixels: Float32Array, size: number, channels: number
     } else if (fill === 'foreign') {
       const gain = rng.uniform(0.5, 2), offset = rng.uniform(-1, 1);
       source = foreign(texture, size, rng).map((v) => v * gain + offset);
-    } else {
+    } else if (fill === 'blur') {
       const offset = rng.uniform(-1.5, 1.5);
       source = blur(out, size, rng.int(2, 6)).map((v) => v + offset);
+    } else {
+      const factor = rng.uniform(1.5, 3), scale = rng.next() < 0.5 ? factor : 1 / factor;
+      const resampled = rescaledSurface(texture, size, scale, rng.uniform(0, size), rng.uniform(0, size));
+      // Interpolating a coarser copy smooths it; matching the spread keeps the grain the only cue.
+      const { mean: m, std: s } = meanStd(resampled);
+      const gain = rng.uniform(0.7, 1.4) / Math.max(s, 1e-3), offset = rng.uniform(-0.5, 0.5);
+      source = resampled.map((v) => (v - m) * gain + offset);
     }
     for (let i = 0; i < out.length; i++) {
       const a = stroke.alpha[i];

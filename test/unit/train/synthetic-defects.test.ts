@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSample } from '../../../electron/data/synth/render-sample.ts';
-import { maskOnGrid, pasteDefect } from '../../../electron/engine/train/synthetic-defects.ts';
+import { maskOnGrid, PASTE_FILLS, pasteDefect, rescaledSurface } from '../../../electron/engine/train/synthetic-defects.ts';
 
 const SIZE = 128;
 const okImage = (): Float32Array => Float32Array.from(renderSample('mottled', 5, SIZE, false).image, (v) => v / 255);
@@ -49,6 +49,37 @@ describe('synthetic defects for the pretext', () => {
     const i = mask.indexOf(1);
     expect(pixels[i * 3]).toBeCloseTo(pixels[i * 3 + 2], 6);
     expect(pixels.length).toBe(rgb.length);
+  });
+
+  it('use every fill over a few seeds', () => {
+    const img = okImage();
+    const fills = new Set<string>();
+    for (let seed = 0; seed < 30; seed++) for (const kind of pasteDefect(img, SIZE, 1, seed).kinds) fills.add(kind.split('/')[1]);
+    expect([...fills].sort()).toEqual([...PASTE_FILLS].sort());
+  });
+
+  it('rescale the surface: twice the frequency or half of it, grey levels kept', () => {
+    const period = 16;
+    const stripes = new Float32Array(SIZE * SIZE);
+    for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) stripes[y * SIZE + x] = Math.sin((2 * Math.PI * (x + 0.5)) / period);
+    const crossings = (field: Float32Array, row: number) => {
+      let n = 0;
+      for (let x = 1; x < SIZE; x++) if ((field[row * SIZE + x] < 0) !== (field[row * SIZE + x - 1] < 0)) n++;
+      return n;
+    };
+    const original = crossings(stripes, 40);
+    expect(original).toBeGreaterThanOrEqual(15);
+    const finer = rescaledSurface(stripes, SIZE, 2, 64, 64);
+    const coarser = rescaledSurface(stripes, SIZE, 0.5, 64, 64);
+    expect(crossings(finer, 40)).toBeGreaterThanOrEqual(2 * original - 2);
+    expect(crossings(coarser, 40)).toBeLessThanOrEqual(original / 2 + 2);
+    expect(crossings(coarser, 40)).toBeGreaterThanOrEqual(original / 2 - 2);
+    for (const field of [finer, coarser]) {
+      expect(Math.max(...field)).toBeLessThanOrEqual(1);
+      expect(Math.min(...field)).toBeGreaterThanOrEqual(-1);
+      expect(Math.max(...field)).toBeGreaterThan(0.9);
+    }
+    expect(Array.from(rescaledSurface(stripes, SIZE, 1, 10, 20))).toEqual(Array.from(stripes));
   });
 
   it('map onto the layer4 grid: a cell is defective when any of its pixels is', () => {
