@@ -110,3 +110,26 @@ export async function loadBest(dir: string, layout: ParamLayout): Promise<{ para
   if (!parsed.success) throw new Error(`${statePath}: invalid best-parameters state: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { params: await fromFile(layout, join(dir, BEST, 'params.safetensors')), state: parsed.data };
 }
+
+const EPOCHS = 'epochs';
+const epochFile = /^epoch-(\d+)\.safetensors$/;
+
+/**
+ * The parameters at a fine-tune epoch's end, for --average-last: the newest `keep` are kept
+ * beside the checkpoints, so a resumed run still averages the epochs it ran before the stop.
+ */
+export async function saveEpochWeights(dir: string, layout: ParamLayout, epoch: number, params: Float32Array, keep: number): Promise<void> {
+  const folder = join(dir, EPOCHS);
+  await mkdir(folder, { recursive: true });
+  await writeFileAtomic(join(folder, `epoch-${String(epoch).padStart(5, '0')}.safetensors`), encodeSafetensors(toTensors(layout, params), 'F32'));
+  const saved = (await readdir(folder)).filter((f) => epochFile.test(f)).sort();
+  for (const f of saved.slice(0, Math.max(0, saved.length - keep))) await rm(join(folder, f), { force: true });
+}
+
+/** The epoch-end parameters saveEpochWeights kept, oldest first. */
+export async function loadEpochWeights(dir: string, layout: ParamLayout): Promise<Array<{ epoch: number; params: Float32Array }>> {
+  const folder = join(dir, EPOCHS);
+  if (!existsSync(folder)) return [];
+  const files = (await readdir(folder)).filter((f) => epochFile.test(f)).sort();
+  return Promise.all(files.map(async (f) => ({ epoch: Number(epochFile.exec(f)![1]), params: await fromFile(layout, join(folder, f)) })));
+}

@@ -19,7 +19,7 @@ import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { trainingCanvas } from './canvas.ts';
-import { loadBest, loadCheckpoint, newCheckpointState, saveBest, saveCheckpoint, type BestState } from './checkpoint.ts';
+import { loadBest, loadCheckpoint, loadEpochWeights, newCheckpointState, saveBest, saveCheckpoint, saveEpochWeights, type BestState } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
 import { epochOrder, shuffled, splitTrainVal, type LabelledIndex } from './sampler.ts';
@@ -29,6 +29,7 @@ import { AdamW, ADAMW_DEFAULTS } from './adamw.ts';
 import { InProcessPool, ThreadPool, type ShardPool } from './shard-pool.ts';
 import type { MicroBatchPlan, ShardConfig } from './shard.ts';
 import { SIDE_HEAD_LAYERS, type SideHeadLayer } from './side-heads.ts';
+import { averageWeights } from './weight-average.ts';
 
 export interface TrainOptions {
   data: string;
@@ -106,6 +107,14 @@ export interface TrainOptions {
    */
   keepBest: boolean;
   /**
+   * Average the parameters at the ends of the last N fine-tune epochs (0 or 1: off), which damps
+   * the epoch-to-epoch swings of a fine-tune (RECIPES K14-f). The mean is validated like an
+   * epoch; with keepBest it is saved only when it scores at least the best epoch. Not part of
+   * the resume fingerprint: it does not change a step, and a resumed run averages the epochs
+   * it finds saved.
+   */
+  averageLast: number;
+  /**
    * `kizu train --masks`: a defective training-split image with a mask (the dataset's, or a
    * project's reviewed one written into its training set) supervises the class-score map with
    * it, at layer4's resolution, in place of the label's silence about where. Validation and
@@ -153,6 +162,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'data' | 'out'> = {
   sideHeads: [],
   clipNorm: 0,
   keepBest: true,
+  averageLast: 0,
   masks: false,
 };
 
@@ -478,11 +488,12 @@ export async function train(
 
   let validation: ValidationResult | null = null;
   let best: { params: Float32Array; state: BestState } | null = resumed && o.keepBest ? await loadBest(checkpointDir, layout) : null;
-  const validate = async (epoch: number): Promise<ValidationResult | null> => {
+  const validate = async (epoch: number, candidate = params, averagedEpochs?: number[]): Promise<ValidationResult | null> => {
     // Without defective images there is no AUROC to give; the pretext's own loss is the log's.
     if (valIdx.length === 0 || !valIdx.some((i) => labelled[i].isDefect)) return null;
-    report({ phase: 'validate', step: epoch * stepsPerEpoch, totalSteps, epoch, etaSeconds: null, message: `validating epoch ${epoch + 1}` });
-    pool.params.set(params);
+    const what = averagedEpochs ? `the mean of epochs ${averagedEpochs.join(', ')}` : `epoch ${epoch + 1}`;
+    report({ phase: 'validate', step: epoch * stepsPerEpoch, totalSteps, epoch, etaSeconds: null, message: `validating ${what}` });
+    pool.params.set(candidate);
     const probs = await pool.predict(valIdx);
     const truth = valIdx.map((i) => labelled[i].isDefect);
     const result: ValidationResult = {
@@ -491,7 +502,7 @@ export async function train(
       auroc: auroc(probs, truth),
       loss: crossEntropy(probs, truth),
     };
-    await log({ type: 'validation', ...result });
+    await log({ type: 'validation', ...result, ...(averagedEpochs ? { averagedEpochs } : {}) });
     return result;
   };
 
@@ -505,6 +516,16 @@ export async function train(
     const pastes = indices.map((i) => !labelled[i].isDefect && rng.chance(inPretext ? 0.5 : o.pasteRate));
     return { indices, pastes };
   };
+
+  /** The mean of the last epochs' parameters and its validation; null with fewer than two saved. */
+  const averageLastEpochs = async (): Promise<{ params: Float32Array; epochs: number[]; result: ValidationResult | null } | null> => {
+    const snapshots = await loadEpochWeights(checkpointDir, layout);
+    if (snapshots.length < 2) return null;
+    const epochs = snapshots.map((s) => s.epoch);
+    const mean = averageWeights(snapshots.map((s) => s.params));
+    return { params: mean, epochs, result: await validate(epochs.at(-1)! - 1, mean, epochs) };
+  };
+  let averaged: Awaited<ReturnType<typeof averageLastEpochs>> = null;
 
   const recent: number[] = [];
   const stepEnds: number[] = [];
@@ -582,6 +603,7 @@ export async function train(
       report({ phase: 'train', totalSteps, etaSeconds: perStep * (totalSteps - step - 1), message: `${entry.part} epoch ${epoch + 1}`, ...entry });
       const endOfEpoch = (step + 1) % stepsPerEpoch === 0 || step + 1 === pretext || step + 1 === totalSteps;
       if ((step + 1) % o.checkpointEvery === 0 || endOfEpoch) await checkpoint(step + 1);
+      if (endOfEpoch && !inPretext && o.averageLast > 1) await saveEpochWeights(checkpointDir, layout, epoch + 1, params, o.averageLast);
       if (endOfEpoch) {
         const scored = await validate(epoch);
         validation = scored ?? validation;
@@ -593,14 +615,24 @@ export async function train(
       }
     }
     if (cancelled) await checkpoint(step);
+    else if (o.averageLast > 1) averaged = await averageLastEpochs();
   } finally {
     await pool.close();
   }
 
-  const kept = !cancelled && best && best.state.step !== step ? best : null;
-  const keptNote = kept
-    ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${validation?.auroc.toFixed(4)}`]
-    : [];
+  // The mean of the last epochs stands against the best epoch as one more candidate; without
+  // keepBest, asking for it is asking to save it.
+  const averageWins = averaged !== null && (!o.keepBest || !best || !averaged.result || averaged.result.auroc >= best.state.validationAuroc);
+  const kept = !cancelled && !averageWins && best && best.state.step !== step ? best : null;
+  const averageScore = averaged?.result ? `, validation AUROC ${averaged.result.auroc.toFixed(4)}` : '';
+  const keptNote = averaged && averageWins
+    ? [`saved the mean of the parameters at the ends of epochs ${averaged.epochs.join(', ')}${averageScore}; the best epoch's was ${best?.state.validationAuroc.toFixed(4) ?? 'not measured'}, the last step's ${validation?.auroc.toFixed(4) ?? 'not measured'}`]
+    : kept
+      ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${validation?.auroc.toFixed(4)}${averaged ? `; the mean of epochs ${averaged.epochs.join(', ')} scored ${averaged.result?.auroc.toFixed(4)}` : ''}`]
+      : [];
+  const averagedMetrics = averaged && averageWins && averaged.result
+    ? { validationAccuracy: averaged.result.accuracy, validationAuroc: averaged.result.auroc, validationLoss: averaged.result.loss, averagedEpochs: averaged.epochs, lastStepValidationAuroc: validation?.auroc }
+    : null;
   const manifest: Manifest = {
     format: 'kizu-model',
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -624,11 +656,11 @@ export async function train(
       ...(masks ? { trainedMasks: await recordTrainedMasks(o.data, masks.used.map((i) => paths[i])) } : {}),
       notes: [...initNotes, ...(masks ? [masks.message] : []), ...(o.sideHeads.length > 0 ? [`side heads at ${o.sideHeads.join(' and ')} supervised during training (not saved)`] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
-    metrics: kept
+    metrics: averagedMetrics ?? (kept
       ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc }
-      : validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {},
+      : validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {}),
   };
-  const net = netFromFlat(layout, kept ? kept.params : params);
+  const net = netFromFlat(layout, averaged && averageWins ? averaged.params : kept ? kept.params : params);
   try {
     await saveModelDir(o.out, manifest, net);
   } finally {

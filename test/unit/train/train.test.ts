@@ -8,7 +8,8 @@ import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { loadModelDir } from '../../../electron/engine/model-dir.ts';
 import { DEFAULT_TRAIN_OPTIONS, train, type TrainOptions } from '../../../electron/engine/train/train.ts';
 import { FIXTURE_DIR } from '../helpers/fixture.ts';
-import { loadBest } from '../../../electron/engine/train/checkpoint.ts';
+import { loadBest, loadEpochWeights } from '../../../electron/engine/train/checkpoint.ts';
+import { averageWeights } from '../../../electron/engine/train/weight-average.ts';
 import { ParamLayout } from '../../../electron/engine/train/param-layout.ts';
 import { resnetSpec } from '../../../electron/engine/resnet-spec.ts';
 import { readSafetensors } from '../../../electron/engine/safetensors.ts';
@@ -128,6 +129,44 @@ describe('kizu train', { timeout: 900_000 }, () => {
     const lastValidations = readLog(lastOut).filter((l) => l.type === 'validation') as unknown as Array<{ auroc: number }>;
     const lastManifest = JSON.parse(readFileSync(join(lastOut, 'manifest.json'), 'utf8')) as { metrics: Record<string, number> };
     expect(lastManifest.metrics.validationAuroc).toBe(lastValidations.at(-1)!.auroc);
+  });
+
+  it('--average-last saves the mean of the last epochs\' parameters, validated, or the best epoch when that scores higher', async () => {
+    const common = { epochs: 5, valFraction: 0.3, pretextFraction: 0, lr: 0.02, averageLast: 3 };
+    const layout = new ParamLayout(resnetSpec({ numClasses: 2, inChannels: 1, width: 8, blocks: [3, 4, 6, 3], pooling: DEFAULT_TRAIN_OPTIONS.pooling }));
+    const vectors = layout.slots.filter((s) => s.shape.length === 1);
+    type Validation = { auroc: number; epoch: number; averagedEpochs?: number[] };
+    const outcome = async (out: string) => {
+      const validations = readLog(out).filter((l) => l.type === 'validation') as unknown as Validation[];
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { metrics: Record<string, unknown>; weights: { file: string }; provenance: { notes: string[] } };
+      const saved = await readSafetensors(join(out, manifest.weights.file));
+      const epochs = await loadEpochWeights(join(out, 'checkpoint'), layout);
+      return { validations, manifest, saved, epochs };
+    };
+    const savedEquals = (saved: Awaited<ReturnType<typeof readSafetensors>>, flat: Float32Array) =>
+      vectors.every((slot) => Array.from(saved.tensors.get(slot.name)!.toFloat32()).every((v, i) => v === flat[slot.offset + i]));
+
+    const lastOut = join(root, 'average-last');
+    await train(options(lastOut, { ...common, keepBest: false }));
+    const last = await outcome(lastOut);
+    expect(last.epochs.map((e) => e.epoch)).toEqual([3, 4, 5]);
+    const mean = averageWeights(last.epochs.map((e) => e.params));
+    const averagedLine = last.validations.find((v) => v.averagedEpochs);
+    expect(averagedLine?.averagedEpochs).toEqual([3, 4, 5]);
+    expect(last.manifest.metrics).toMatchObject({ averagedEpochs: [3, 4, 5], validationAuroc: averagedLine!.auroc });
+    expect(savedEquals(last.saved, mean)).toBe(true);
+    expect(savedEquals(last.saved, last.epochs[2].params)).toBe(false);
+    expect(last.manifest.provenance.notes.join(' ')).toMatch(/mean of the parameters at the ends of epochs 3, 4, 5/);
+
+    const bestOut = join(root, 'average-best');
+    await train(options(bestOut, common));
+    const best = await outcome(bestOut);
+    const epochScores = best.validations.filter((v) => !v.averagedEpochs).map((v) => v.auroc);
+    const averageScore = best.validations.find((v) => v.averagedEpochs)!.auroc;
+    expect(best.manifest.metrics.validationAuroc).toBe(Math.max(averageScore, ...epochScores));
+    const bestParams = (await loadBest(join(bestOut, 'checkpoint'), layout))!.params;
+    const expected = averageScore >= Math.max(...epochScores) ? averageWeights(best.epochs.map((e) => e.params)) : bestParams;
+    expect(savedEquals(best.saved, expected)).toBe(true);
   });
 
   it('the same seed writes the same weights, the default seed 0 included', async () => {
