@@ -126,6 +126,11 @@ export async function saveEpochWeights(dir: string, layout: ParamLayout, epoch: 
   for (const f of saved.slice(0, Math.max(0, saved.length - keep))) await rm(join(folder, f), { force: true });
 }
 
+/** A run that starts afresh in an old --out must not average the old run's epochs with its own. */
+export async function clearEpochWeights(dir: string): Promise<void> {
+  await rm(join(dir, EPOCHS), { recursive: true, force: true });
+}
+
 /** The epoch-end parameters saveEpochWeights kept, oldest first. */
 export async function loadEpochWeights(dir: string, layout: ParamLayout): Promise<Array<{ epoch: number; params: Float32Array }>> {
   const folder = join(dir, EPOCHS);

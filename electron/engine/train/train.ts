@@ -19,7 +19,7 @@ import { initWidth, loadInitWeights } from './init-from.ts';
 import { RESNET50_BLOCKS, resnetSpec, type HeadPooling } from '../resnet-spec.ts';
 import { DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
 import { trainingCanvas } from './canvas.ts';
-import { loadBest, loadCheckpoint, loadEpochWeights, newCheckpointState, saveBest, saveCheckpoint, saveEpochWeights, type BestState } from './checkpoint.ts';
+import { clearEpochWeights, loadBest, loadCheckpoint, loadEpochWeights, newCheckpointState, saveBest, saveCheckpoint, saveEpochWeights, type BestState } from './checkpoint.ts';
 import { meanStatistics, updateRunningStats } from './grad-step.ts';
 import { flattenNet, netFromFlat, ParamLayout } from './param-layout.ts';
 import { epochOrder, shuffled, splitTrainVal, type LabelledIndex } from './sampler.ts';
@@ -430,6 +430,7 @@ export async function train(
   let startStep = 0;
   const initNotes: string[] = [];
   const resumed = o.resume ? await loadCheckpoint(checkpointDir, layout) : null;
+  if (!resumed) await clearEpochWeights(checkpointDir);
   if (resumed) {
     if (resumed.state.fingerprint !== print) throw new Error(`${checkpointDir}: the checkpoint was made with other options; train into a new --out or repeat the same options`);
     ({ params, velocity, secondMoment } = resumed);

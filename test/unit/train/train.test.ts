@@ -157,6 +157,9 @@ describe('kizu train', { timeout: 900_000 }, () => {
     expect(savedEquals(last.saved, mean)).toBe(true);
     expect(savedEquals(last.saved, last.epochs[2].params)).toBe(false);
     expect(last.manifest.provenance.notes.join(' ')).toMatch(/mean of the parameters at the ends of epochs 3, 4, 5/);
+    // A fresh run into the same folder averages its own epochs only.
+    await train(options(lastOut, { ...common, epochs: 3, averageLast: 2, keepBest: false }));
+    expect((await outcome(lastOut)).manifest.metrics).toMatchObject({ averagedEpochs: [2, 3] });
 
     const bestOut = join(root, 'average-best');
     await train(options(bestOut, common));
