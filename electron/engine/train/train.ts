@@ -626,10 +626,12 @@ export async function train(
   const averageWins = averaged !== null && (!o.keepBest || !best || !averaged.result || averaged.result.auroc >= best.state.validationAuroc);
   const kept = !cancelled && !averageWins && best && best.state.step !== step ? best : null;
   const averageScore = averaged?.result ? `, validation AUROC ${averaged.result.auroc.toFixed(4)}` : '';
+  // A run resumed after its last step validates nothing but the mean.
+  const lastScore = validation ? validation.auroc.toFixed(4) : 'not measured in this session';
   const keptNote = averaged && averageWins
-    ? [`saved the mean of the parameters at the ends of epochs ${averaged.epochs.join(', ')}${averageScore}; the best epoch's was ${best?.state.validationAuroc.toFixed(4) ?? 'not measured'}, the last step's ${validation?.auroc.toFixed(4) ?? 'not measured'}`]
+    ? [`saved the mean of the parameters at the ends of epochs ${averaged.epochs.join(', ')}${averageScore}; the best epoch's was ${best?.state.validationAuroc.toFixed(4) ?? 'not measured'}, the last step's ${lastScore}`]
     : kept
-      ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${validation?.auroc.toFixed(4)}${averaged ? `; the mean of epochs ${averaged.epochs.join(', ')} scored ${averaged.result?.auroc.toFixed(4)}` : ''}`]
+      ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${lastScore}${averaged ? `; the mean of epochs ${averaged.epochs.join(', ')} scored ${averaged.result?.auroc.toFixed(4)}` : ''}`]
       : [];
   const averagedMetrics = averaged && averageWins && averaged.result
     ? { validationAccuracy: averaged.result.accuracy, validationAuroc: averaged.result.auroc, validationLoss: averaged.result.loss, averagedEpochs: averaged.epochs, lastStepValidationAuroc: validation?.auroc }
