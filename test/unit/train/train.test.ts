@@ -157,6 +157,18 @@ describe('kizu train', { timeout: 900_000 }, () => {
     expect(savedEquals(last.saved, mean)).toBe(true);
     expect(savedEquals(last.saved, last.epochs[2].params)).toBe(false);
     expect(last.manifest.provenance.notes.join(' ')).toMatch(/mean of the parameters at the ends of epochs 3, 4, 5/);
+    // A run stopped in epoch 4 and resumed averages the epoch it saved before the stop.
+    const stoppedOut = join(root, 'average-resumed');
+    const controller = new AbortController();
+    const stopped = await train(options(stoppedOut, { ...common, keepBest: false }), { signal: controller.signal, onProgress: (p) => { if (p.phase === 'train' && p.epoch === 4) controller.abort(); } });
+    expect(stopped.cancelled).toBe(true);
+    expect((await loadEpochWeights(join(stoppedOut, 'checkpoint'), layout)).map((e) => e.epoch)).toEqual([1, 2, 3]);
+    await train(options(stoppedOut, { ...common, keepBest: false, resume: true }));
+    const resumed = await outcome(stoppedOut);
+    expect(resumed.manifest.metrics).toMatchObject({ averagedEpochs: [3, 4, 5] });
+    expect(savedEquals(resumed.saved, averageWeights(resumed.epochs.map((e) => e.params)))).toBe(true);
+    expect(savedEquals(resumed.saved, mean)).toBe(true);
+
     // A fresh run into the same folder averages its own epochs only.
     await train(options(lastOut, { ...common, epochs: 3, averageLast: 2, keepBest: false }));
     expect((await outcome(lastOut)).manifest.metrics).toMatchObject({ averagedEpochs: [2, 3] });
