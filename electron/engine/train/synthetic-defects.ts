@@ -115,7 +115,7 @@ export function pasteDefect(pixels: Float32Array, size: number, channels: number
       const offset = rng.uniform(-1.5, 1.5);
       source = blur(out, size, rng.int(2, 6)).map((v) => v + offset);
     } else {
-      const factor = rng.uniform(1.5, 3), scale = rng.next() < 0.5 ? factor : 1 / factor;
+      const factor = rng.uniform(1.5, 3), scale = rng.sign() < 0 ? factor : 1 / factor;
       const resampled = rescaledSurface(texture, size, scale, rng.uniform(0, size), rng.uniform(0, size));
       // Interpolating a coarser copy smooths it; matching the spread keeps the grain the only cue.
       const { mean: m, std: s } = meanStd(resampled);

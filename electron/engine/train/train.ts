@@ -624,18 +624,17 @@ export async function train(
 
   // The mean of the last epochs stands against the best epoch as one more candidate; without
   // keepBest, asking for it is asking to save it.
-  const averageWins = averaged !== null && (!o.keepBest || !best || !averaged.result || averaged.result.auroc >= best.state.validationAuroc);
-  const kept = !cancelled && !averageWins && best && best.state.step !== step ? best : null;
-  const averageScore = averaged?.result ? `, validation AUROC ${averaged.result.auroc.toFixed(4)}` : '';
+  const meanSaved = averaged !== null && (!o.keepBest || !best || !averaged.result || averaged.result.auroc >= best.state.validationAuroc) ? averaged : null;
+  const kept = !cancelled && !meanSaved && best && best.state.step !== step ? best : null;
   // A run resumed after its last step validates nothing but the mean.
   const lastScore = validation ? validation.auroc.toFixed(4) : 'not measured in this session';
-  const keptNote = averaged && averageWins
-    ? [`saved the mean of the parameters at the ends of epochs ${averaged.epochs.join(', ')}${averageScore}; the best epoch's was ${best?.state.validationAuroc.toFixed(4) ?? 'not measured'}, the last step's ${lastScore}`]
+  const keptNote = meanSaved
+    ? [`saved the mean of the parameters at the ends of epochs ${meanSaved.epochs.join(', ')}${meanSaved.result ? `, validation AUROC ${meanSaved.result.auroc.toFixed(4)}` : ''}; the best epoch's was ${best?.state.validationAuroc.toFixed(4) ?? 'not measured'}, the last step's ${lastScore}`]
     : kept
       ? [`kept the parameters of step ${kept.state.step} (epoch ${kept.state.epoch}${kept.state.step <= pretextSteps ? ', in the pretext' : ''}), the best validation AUROC ${kept.state.validationAuroc.toFixed(4)}; the last step's was ${lastScore}${averaged ? `; the mean of epochs ${averaged.epochs.join(', ')} scored ${averaged.result?.auroc.toFixed(4)}` : ''}`]
       : [];
-  const averagedMetrics = averaged && averageWins && averaged.result
-    ? { validationAccuracy: averaged.result.accuracy, validationAuroc: averaged.result.auroc, validationLoss: averaged.result.loss, averagedEpochs: averaged.epochs, lastStepValidationAuroc: validation?.auroc }
+  const metricsOfMean = meanSaved?.result
+    ? { validationAccuracy: meanSaved.result.accuracy, validationAuroc: meanSaved.result.auroc, validationLoss: meanSaved.result.loss, averagedEpochs: meanSaved.epochs, lastStepValidationAuroc: validation?.auroc }
     : null;
   const manifest: Manifest = {
     format: 'kizu-model',
@@ -660,11 +659,11 @@ export async function train(
       ...(masks ? { trainedMasks: await recordTrainedMasks(o.data, masks.used.map((i) => paths[i])) } : {}),
       notes: [...initNotes, ...(masks ? [masks.message] : []), ...(o.sideHeads.length > 0 ? [`side heads at ${o.sideHeads.join(' and ')} supervised during training (not saved)`] : []), `${step} of ${totalSteps} steps${cancelled ? ' (cancelled; resume with --resume)' : ''}`, `batch ${o.batch} in micro-batches of ${o.microBatch}, ${pool.size} worker(s)`, ...keptNote],
     },
-    metrics: averagedMetrics ?? (kept
+    metrics: metricsOfMean ?? (kept
       ? { validationAccuracy: kept.state.validationAccuracy, validationAuroc: kept.state.validationAuroc, validationLoss: kept.state.validationLoss, keptStep: kept.state.step, lastStepValidationAuroc: validation?.auroc }
       : validation ? { validationAccuracy: validation.accuracy, validationAuroc: validation.auroc, validationLoss: validation.loss } : {}),
   };
-  const net = netFromFlat(layout, averaged && averageWins ? averaged.params : kept ? kept.params : params);
+  const net = netFromFlat(layout, meanSaved ? meanSaved.params : kept ? kept.params : params);
   try {
     await saveModelDir(o.out, manifest, net);
   } finally {
