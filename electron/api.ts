@@ -218,6 +218,8 @@ export interface ModelSummary {
   calibrated: boolean;
   /** The defect probability at or above which an image is called defective: chosen on the validation split, else 0.5. */
   decisionThreshold: number;
+  /** Whether the default masks are drawn only on images called defective, where mapThresholds were fitted (mapScale.maskedWhen). */
+  masksOnCalledDefect: boolean;
 }
 
 export interface EngineInfo {

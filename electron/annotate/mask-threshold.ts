@@ -25,3 +25,14 @@ export function modelDefaultThreshold(thresholds: MapThresholds | null, method: 
 export function resolveThreshold(threshold: MaskThreshold, modelDefault: number | null): ThresholdMethod {
   return threshold.kind === 'model-default' ? { kind: 'value', value: modelDefault ?? FALLBACK_THRESHOLD } : threshold;
 }
+
+/**
+ * Whether the model's default mask is drawn on an image: on a model whose thresholds were fitted
+ * on the images it calls defective (mapScale.maskedWhen), only where p(defect) reaches its
+ * decision threshold, as the exports write masks; an image it calls OK keeps an empty default
+ * mask. A threshold the inspector set cuts every image: that is their call, not the model's.
+ */
+export function defaultMaskDrawn(threshold: MaskThreshold, maskedWhenCalledDefect: boolean, probability: number | null, decisionThreshold: number): boolean {
+  if (threshold.kind !== 'model-default' || !maskedWhenCalledDefect || probability === null) return true;
+  return probability >= decisionThreshold;
+}

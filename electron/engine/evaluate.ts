@@ -44,7 +44,7 @@ export interface FieldScore {
   aupro: number;
   /** Pixel average precision (sklearn's average_precision_score). */
   pixelAp: number;
-  /** At the model's default threshold on its scale, over every test image; null where the model has none. */
+  /** At the model's default threshold on its scale, over every test image, masks drawn where Kizu draws them (mapScale.maskedWhen); null where the model has none. */
   atDefault: { threshold: number; miou: number; iouDefect: number } | null;
   /**
    * The same pooled figures with each image's map multiplied by its calibrated p(defect): how
@@ -270,6 +270,8 @@ export async function evaluate(
       }
       if (scale) {
         const truthAreas = truthRegions(mask, image.width);
+        // The default masks as Kizu draws them: none on an image called OK where the model fitted them so.
+        const drawn = scale.maskedWhen !== 'called-defect' || result.defectProbability >= cut;
         for (const method of CAM_METHODS) {
           const maps = await scaledMaps(result, method, scale);
           keys.forEach((key, k) => {
@@ -278,7 +280,7 @@ export async function evaluate(
             pooled[k].add(m, truthAreas);
             gated[k].add(m.map((v) => v * result.defectProbability), truthAreas);
             const th = scale.methods[method].threshold[key.map];
-            if (th !== null) segmentationCounts(binarise(m, th), mask, defaultCounts[k]);
+            if (th !== null) segmentationCounts(drawn ? binarise(m, th) : new Uint8Array(m.length), mask, defaultCounts[k]);
           });
           if (method !== 'layercam') continue;
           // An OK image is a negative for every kind; a defective one counts for its own kind only.

@@ -54,10 +54,16 @@ function rawsOnly(e: RawMaps): RawMaps {
  *
  * Only the raw maps (at their stages' small resolution) and the masks of images with a truth
  * are kept until finish(), since the divisor must be known before any map is scaled.
+ *
+ * Given which images the model calls defective, finish() fits the thresholds on the masks Kizu
+ * draws and exports: none on an image called OK (its defect pixels are missed, its OK pixels
+ * right), so the OK images the classifier already clears no longer hold the threshold up. Fitted
+ * on every image instead, the threshold sat where the busiest surface's OK maps peak, and the
+ * default mask missed most defects elsewhere (RECIPES, "Masks on the images called defective").
  */
 export class MapScaleFitter {
   private readonly max: PerMethodLayer = Object.fromEntries(CAM_METHODS.map((m) => [m, { layer2: 0, layer3: 0, layer4: 0 }])) as PerMethodLayer;
-  private readonly kept: Array<{ maps: RawMaps; truth: Uint8Array | 'ok' }> = [];
+  private readonly kept: Array<{ index: number; maps: RawMaps; truth: Uint8Array | 'ok' }> = [];
   private images = 0;
 
   /** Adds one explained image; `truth` is its defect mask, 'ok' for an OK image, null for a defective one without a mask. */
@@ -71,11 +77,12 @@ export class MapScaleFitter {
         this.max[method][layer] = m;
       }
     }
+    if (truth !== null) this.kept.push({ index: this.images, maps: rawsOnly(explanation), truth });
     this.images++;
-    if (truth !== null) this.kept.push({ maps: rawsOnly(explanation), truth });
   }
 
-  async finish(): Promise<MapScale> {
+  /** `calledDefect(i)`: whether the model calls the i-th image added (from 0) defective; without it, masks are drawn on every image. */
+  async finish(calledDefect?: (index: number) => boolean): Promise<MapScale> {
     if (this.images === 0) throw new Error('MapScaleFitter: no images to fit the map scale on');
     const methods = {} as MapScale['methods'];
     for (const method of CAM_METHODS) {
@@ -83,15 +90,17 @@ export class MapScaleFitter {
       const divisor = Object.fromEntries(CAM_LAYERS.map((l) => [l, this.max[method][l] > 0 ? this.max[method][l] : 1])) as Record<CamLayer, number>;
       methods[method] = { divisor, threshold: { layer2: null, layer3: null, layer4: null, fused: null } };
     }
-    const scale: MapScale = { statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods };
+    const scale: MapScale = { statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods, ...(calledDefect ? { maskedWhen: 'called-defect' as const } : {}) };
     const pooled = CAM_METHODS.map(() => SCALED_MAPS.map(() => new PooledPixelMetrics()));
     const okMaxima = CAM_METHODS.map(() => SCALED_MAPS.map((): number[] => []));
-    for (const { maps, truth } of this.kept) {
+    for (const { index, maps, truth } of this.kept) {
       const [height, width] = maps.imageSize;
       const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
+      const dark = calledDefect !== undefined && !calledDefect(index);
       for (const [i, method] of CAM_METHODS.entries()) {
         const scaled = await scaledMaps(maps, method, scale);
         SCALED_MAPS.forEach((map, j) => {
+          if (dark) scaled[map]!.fill(0);
           pooled[i][j].add(scaled[map]!, regions);
           if (truth === 'ok') okMaxima[i][j].push(scaled[map]!.reduce((a, b) => (b > a ? b : a), 0));
         });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { readImage } from '../data/image-io.ts';
 import { initBackend } from './backend.ts';
-import { fitCalibration, type Calibration } from './calibration.ts';
+import { calibratedProbability, fitCalibration, type Calibration } from './calibration.ts';
 import { Explainer } from './explain.ts';
 import { MAP_SCALE_EXPLAIN, MapScaleFitter } from './fit-map-scale.ts';
 import { MANIFEST_FILE, type MapScale } from './manifest.ts';
@@ -21,7 +21,8 @@ export interface ValidationFits {
  * Explains `items` (the validation split's images) once with the model in `modelDir` and fits
  * from that one pass both its map scale (from the maps) and its calibration (from the logits
  * the same pass gives), written into the manifest together: a model is never left with one
- * and not the other, and no image is run twice. What is not fitted is left out of the manifest.
+ * and not the other, and no image is run twice. The calibration comes first: its decision
+ * threshold says on which images the default masks are drawn, and so where they are fitted. What is not fitted is left out of the manifest.
  */
 export async function fitOnValidation(
   modelDir: string,
@@ -44,8 +45,9 @@ export async function fitOnValidation(
       logits.push(explanation.logits);
       onProgress?.(k + 1, items.length, item.path);
     }
-    const mapScale = await fitter.finish();
     const calibration = fitCalibration(logits, items.map((i) => i.isDefect), model.manifest.defectClass);
+    const called = calibration ? (i: number) => calibratedProbability(logits[i], model.manifest.defectClass, calibration) >= calibration.decisionThreshold : undefined;
+    const mapScale = await fitter.finish(called);
     const manifest = await readManifest(modelDir);
     const written = { ...manifest, mapScale, calibration: calibration ?? undefined };
     await writeFileAtomic(join(modelDir, MANIFEST_FILE), `${JSON.stringify(written, null, 2)}\n`);

@@ -37,6 +37,13 @@ export const mapScaleSchema = z.object({
   /** The images it was fitted on (the validation split): all of them, and those with a truth mask or OK. */
   fittedOn: z.object({ images: z.number().int().nonnegative(), withTruth: z.number().int().nonnegative() }),
   methods: z.object({ layercam: methodScaleSchema, gradcam: methodScaleSchema, gradcampp: methodScaleSchema }),
+  /**
+   * 'called-defect': the default thresholds were fitted with masks drawn only on the images the
+   * model calls defective (calibrated p(defect) at or over calibration.decisionThreshold), as the
+   * exports write them, and the default mask of an image under it is empty. Absent in models
+   * fitted before it: their default masks are drawn on every image.
+   */
+  maskedWhen: z.literal('called-defect').optional(),
 });
 
 export const manifestSchema = z

@@ -41,6 +41,7 @@ export function modelSummary(manifest: Manifest, source: string): ModelSummary {
     mapThresholds: manifest.mapScale ? mapThresholdsOf(manifest.mapScale) : null,
     calibrated: manifest.calibration !== undefined,
     decisionThreshold: decisionThreshold(manifest),
+    masksOnCalledDefect: manifest.mapScale?.maskedWhen === 'called-defect' && manifest.calibration !== undefined,
   };
 }
 
@@ -135,6 +136,11 @@ export class EngineHost {
   /** The current model's default mask thresholds on its map scale (null: it has none), for exports to resolve 'model-default'. */
   get mapThresholds(): MapThresholds | null {
     return this.requireModel().summary.mapThresholds;
+  }
+
+  /** Whether the current model's default masks are drawn only on images it calls defective. */
+  get masksOnCalledDefect(): boolean {
+    return this.requireModel().summary.masksOnCalledDefect;
   }
 
   /** Where the current model calls an image defective by default. */

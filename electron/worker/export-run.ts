@@ -1,6 +1,6 @@
 import { scaleOfParams } from '../api.ts';
 import { maskFromMap } from '../annotate/cleanup.ts';
-import { modelDefaultThreshold, resolveThreshold } from '../annotate/mask-threshold.ts';
+import { defaultMaskDrawn, modelDefaultThreshold, resolveThreshold } from '../annotate/mask-threshold.ts';
 import { exportAnnotations } from '../annotate/formats/index.ts';
 import type { ExportItem } from '../annotate/types.ts';
 import { writeExport } from '../data/export-writer.ts';
@@ -74,13 +74,15 @@ async function exportItem(host: EngineHost, plan: ExportPlanItem, scores: Export
     scores.push({ id: plan.id, score, model: result.modelName });
   }
   if (!plan.reviewedDefect && score! < host.decisionThreshold) return null;
-  const mask = plan.mask ? await readMaskPng(plan.mask.path, plan.mask.width, plan.mask.height) : derivedMask(host, plan, await explain());
+  const mask = plan.mask ? await readMaskPng(plan.mask.path, plan.mask.width, plan.mask.height) : derivedMask(host, plan, await explain(), score);
   return { fileName: plan.id, width: mask.width, height: mask.height, mask, ...(score === null ? {} : { score }) };
 }
 
 /** The mask an image's parameters make of its map: the preview's computation (review store), threshold resolved alike. */
-function derivedMask(host: EngineHost, plan: ExportPlanItem, explained: Awaited<ReturnType<EngineHost['explain']>>) {
+function derivedMask(host: EngineHost, plan: ExportPlanItem, explained: Awaited<ReturnType<EngineHost['explain']>>, score: number | null) {
   const { method, layer, threshold, cleanup } = plan.params;
   const modelDefault = modelDefaultThreshold(host.mapThresholds, method, layer, explained.scale);
-  return maskFromMap(explained.maps[method]![layer], { threshold: resolveThreshold(threshold, modelDefault), cleanup }).mask;
+  const { mask } = maskFromMap(explained.maps[method]![layer], { threshold: resolveThreshold(threshold, modelDefault), cleanup });
+  const drawn = explained.scale !== 'model' || defaultMaskDrawn(threshold, host.masksOnCalledDefect, score ?? explained.defectProbability, host.decisionThreshold);
+  return drawn ? mask : { ...mask, data: new Uint8Array(mask.data.length) };
 }

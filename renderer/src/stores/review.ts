@@ -4,7 +4,7 @@ import {
   DEFAULT_MASK_PARAMS, maskParamsSchema, scaleOfParams, type ImageLabel, type MapLayer, type MapScaleName, type MaskParams, type ReviewState, type WireMask,
 } from '../../../electron/api.ts';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
-import { FALLBACK_THRESHOLD, modelDefaultThreshold, resolveThreshold } from '../../../electron/annotate/mask-threshold.ts';
+import { defaultMaskDrawn, FALLBACK_THRESHOLD, modelDefaultThreshold, resolveThreshold } from '../../../electron/annotate/mask-threshold.ts';
 import type { Mask, ScoreMap } from '../../../electron/annotate/types.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
@@ -94,7 +94,9 @@ export const useReviewStore = defineStore('review', () => {
   /** The mask the current parameters make of one layer's map: the export's very computation (worker/export-run.ts). */
   function derive(map: ScoreMap, layer: MapLayer = params.value.layer): { mask: Mask; threshold: number } {
     const p = params.value;
-    return maskFromMap(map, { threshold: resolveThreshold(p.threshold, modelDefault(layer)), cleanup: p.cleanup });
+    const cut = maskFromMap(map, { threshold: resolveThreshold(p.threshold, modelDefault(layer)), cleanup: p.cleanup });
+    const drawn = mapScale.value !== 'model' || defaultMaskDrawn(p.threshold, model.model?.masksOnCalledDefect ?? false, explained.value?.defectProbability ?? null, model.decisionThreshold);
+    return drawn ? cut : { mask: { ...cut.mask, data: new Uint8Array(cut.mask.data.length) }, threshold: cut.threshold };
   }
 
   /** What "Reset" goes back to on the map on screen: the model's default, or 0.5 on per-image maps. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { Explainer } from '../../../electron/engine/explain.ts';
 import { MAP_SCALE_EXPLAIN } from '../../../electron/engine/fit-map-scale.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { MANIFEST_SCHEMA_VERSION, type Manifest, type MapScale } from '../../../electron/engine/manifest.ts';
-import { saveModelDir } from '../../../electron/engine/model-dir.ts';
+import { loadModelDir, saveModelDir } from '../../../electron/engine/model-dir.ts';
 import { CAM_LAYERS, resnetSpec } from '../../../electron/engine/resnet-spec.ts';
 import { EngineHost } from '../../../electron/worker/engine-host.ts';
 import { runExport } from '../../../electron/worker/export-run.ts';
@@ -132,6 +132,35 @@ describe("maps on the model's scale", () => {
       expect(countForeground(item.mask)).toBe(0);
     } finally {
       exporter.dispose();
+    }
+  });
+
+  it('on a model whose masks are drawn on images called defective, the app exports an image under its decision threshold with an empty default mask, as the preview shows it', async () => {
+    // The same weights and divisors; a default threshold low enough to cut the OK-like image's
+    // dark map, and a decision threshold no image of this untrained model reaches.
+    const { manifest } = await loadModelDir(scaledModel).then((m) => { m.net.dispose(); return m; });
+    const low = Object.fromEntries(CAM_METHODS.map((m) => [m, { ...manifest.mapScale!.methods[m], threshold: { layer2: 1e-4, layer3: 1e-4, layer4: 1e-4, fused: 1e-4 } }])) as MapScale['methods'];
+    const gatedModel = join(root, 'gated');
+    await mkdir(gatedModel, { recursive: true });
+    await copyFile(join(scaledModel, 'weights.safetensors'), join(gatedModel, 'weights.safetensors'));
+    await writeFile(join(gatedModel, 'manifest.json'), JSON.stringify({ ...manifest, mapScale: { ...manifest.mapScale!, methods: low, maskedWhen: 'called-defect' }, calibration: { ...calibration, decisionThreshold: 0.999 } }));
+    const gatedHost = new EngineHost();
+    await gatedHost.init(gatedModel);
+    try {
+      expect(gatedHost.status().model!.masksOnCalledDefect).toBe(true);
+      const annotations = async (params: MaskParams, name: string) => {
+        const outDir = join(root, name);
+        await runExport(gatedHost, {
+          format: 'coco', outDir,
+          items: [{ id: 'ok.png', path: okImage, modifiedAt: 1, mask: null, params, score: null, reviewedDefect: true }],
+        }, new AbortController().signal, () => undefined);
+        return JSON.parse(await readFile(join(outDir, 'annotations', 'instances_default.json'), 'utf8')).annotations.length as number;
+      };
+      expect(await annotations(DEFAULT_MASK_PARAMS, 'gated-default')).toBe(0);
+      // The same cut set by the inspector is theirs to make: it draws.
+      expect(await annotations({ ...DEFAULT_MASK_PARAMS, threshold: { kind: 'value', value: 1e-4 } }, 'gated-set')).toBeGreaterThan(0);
+    } finally {
+      gatedHost.dispose();
     }
   });
 });

@@ -171,6 +171,8 @@ describe('the calibration in the manifest', () => {
     const { calibration, mapScale } = await fitOnValidation(dir, items);
     expect(calibration).not.toBeNull();
     expect(mapScale?.fittedOn.images).toBe(8);
+    // The calibration's decision threshold says where the default masks are drawn, and so where they were fitted.
+    expect(mapScale?.maskedWhen).toBe('called-defect');
     const manifest = await readManifest(dir);
     expect(manifest.calibration).toEqual(calibration);
     expect(manifest.mapScale).toEqual(mapScale);
@@ -192,6 +194,7 @@ describe('the calibration in the manifest', () => {
     // Without OK images there is nothing to calibrate on: the scale is fitted, no calibration written.
     const defectOnly = await fitOnValidation(dir, items.filter((i) => i.isDefect));
     expect(defectOnly.calibration).toBeNull();
+    expect(defectOnly.mapScale?.maskedWhen).toBeUndefined();
     expect((await readManifest(dir)).calibration).toBeUndefined();
     expect((await readManifest(dir)).mapScale).toEqual(defectOnly.mapScale);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
+import { defaultMaskDrawn } from '../../../electron/annotate/mask-threshold.ts';
 import { DEFAULT_MASK_PARAMS } from '../../../electron/api.ts';
 import { ensureDemoFolder } from '../../../electron/data/demo-folder.ts';
 import { readImage } from '../../../electron/data/image-io.ts';
@@ -73,6 +74,8 @@ beforeAll(async () => {
     const maps = await scaledMaps(explanation, 'layercam', scale);
     const fused = maps.fused!;
     const { mask } = maskFromMap({ width, height, data: fused }, { threshold: { kind: 'value', value: threshold }, cleanup: DEFAULT_MASK_PARAMS.cleanup });
+    // As the review screen and the exports draw it: none on an image the model calls OK, where its thresholds were fitted so.
+    if (!defaultMaskDrawn({ kind: 'model-default' }, scale.maskedWhen === 'called-defect', explanation.defectProbability, explainer.manifest.calibration?.decisionThreshold ?? 0.5)) mask.data.fill(0);
     const truth = image.maskPath ? maskBits(await readImage(image.maskPath)) : null;
     let maskPixels = 0, overlap = 0;
     for (let i = 0; i < mask.data.length; i++) {
@@ -102,8 +105,9 @@ describe('the bundled default model (models/default) on the first-launch demo fo
 
   // The issue asks for every scratch and crack; measured on this model (MODEL_CARD.md): the
   // layer2 peak lies on 3 of the 4 (the scratch of Class3/Train/0005.PNG is missed by half a
-  // pixel: 4.5 px), and the fused mask at the default threshold overlaps 2 of them. These hold
-  // that floor; MODEL_CARD.md says what is missing.
+  // pixel: 4.5 px), and the fused mask at the default threshold overlaps all 4 and both blobs,
+  // drawn generously around the lines (thresholds fitted on the images called defective). These
+  // hold that floor; MODEL_CARD.md says what is missing.
   it('puts the peak of the LayerCAM layer2 map inside 3 of the 4 scratches and cracks', () => {
     const lines = seen.filter((s) => s.image.kind && LINE_KINDS.has(s.image.kind));
     expect(lines).toHaveLength(4);
@@ -119,9 +123,20 @@ describe('the bundled default model (models/default) on the first-launch demo fo
     expect(first.probability).toBeGreaterThanOrEqual(explainer.manifest.calibration!.decisionThreshold);
   });
 
-  it('draws, at the default threshold, a mask that overlaps at least 2 of the 4 scratches and cracks', () => {
+  it('draws, at the default threshold, a mask that overlaps every scratch and crack and most blobs', () => {
     const lines = seen.filter((x) => x.image.kind && LINE_KINDS.has(x.image.kind));
-    expect(lines.filter((s) => s.overlap > 0).length).toBeGreaterThanOrEqual(2);
+    for (const s of lines) expect(s.overlap, s.image.name).toBeGreaterThan(0);
+    const blobs = seen.filter((x) => x.image.kind === 'spot' || x.image.kind === 'stain');
+    expect(blobs).toHaveLength(2);
+    expect(blobs.filter((s) => s.overlap > 0).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('draws no default mask on an image the model calls OK, whatever its map', () => {
+    const decision = explainer.manifest.calibration!.decisionThreshold;
+    expect(explainer.manifest.mapScale?.maskedWhen).toBe('called-defect');
+    const calledOk = seen.filter((s) => s.probability < decision);
+    expect(calledOk.length).toBeGreaterThan(10);
+    for (const s of calledOk) expect(s.maskPixels, s.image.name).toBe(0);
   });
 
   it('leaves the OK images dark: no mask at the default threshold on at least 90 % of them, and none on the first one the app opens', () => {

@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../electron/data/datasets.ts';
 import { generateDataset } from '../../../electron/data/synth/generate.ts';
+import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
 import { scaledMaps } from '../../../electron/engine/map-scale.ts';
@@ -229,5 +230,19 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     expect(c.auroc).toBeCloseTo(kept.classification.auroc, 10);
     expect(c.confusion.flat().reduce((a, b) => a + b, 0)).toBe(c.images);
     expect(formatEvaluation(calibrated)).toContain("at p(defect) >= 0.600 (the model's decision threshold");
+
+    // Default thresholds of 0 draw every pixel; drawn only on images called defective, and none
+    // called so (decision threshold 1), they draw nothing.
+    const scale = manifest.mapScale!;
+    const zero = Object.fromEntries(CAM_METHODS.map((m) => [m, { ...scale.methods[m], threshold: { layer2: 0, layer3: 0, layer4: 0, fused: 0 } }]));
+    const drawnAtDefault = (e: typeof calibrated) => e.field!.scores.filter((s) => s.atDefault && s.atDefault.iouDefect > 0).length;
+    await writeFile(join(model, MANIFEST_FILE), JSON.stringify({ ...manifest, mapScale: { ...scale, methods: zero }, calibration: { ...calibration, decisionThreshold: 1 } }));
+    const everywhere = await evaluate({ data: tree, model, okLabel: 'clean' });
+    expect(drawnAtDefault(everywhere)).toBe(everywhere.field!.scores.length);
+    await writeFile(join(model, MANIFEST_FILE), JSON.stringify({ ...manifest, mapScale: { ...scale, methods: zero, maskedWhen: 'called-defect' }, calibration: { ...calibration, decisionThreshold: 1 } }));
+    const gated = await evaluate({ data: tree, model, okLabel: 'clean' });
+    expect(gated.classification.confusion.map((row) => row[1])).toEqual([0, 0]);
+    expect(drawnAtDefault(gated)).toBe(0);
+    expect(gated.field!.scores.map((s) => s.pixelAuroc)).toEqual(everywhere.field!.scores.map((s) => s.pixelAuroc));
   });
 });

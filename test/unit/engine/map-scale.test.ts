@@ -151,6 +151,35 @@ describe('fitting the map scale', () => {
     expect(threshold).toBeGreaterThan(0.49);
   });
 
+  it('fitted on the images called defective, lets the OK images the model clears stay bright and cuts the faint defect where its mIoU is best', async () => {
+    // The same set as above; the model calls the defect and only the one brightest OK image defective.
+    const defect = rawMaps(4, 4, [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9, 0.3, 0.3, 0.3, 0, 0, 0, 0]);
+    const truth = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const okMax = Array.from({ length: 20 }, (_, i) => 0.31 + 0.01 * i);
+    const fit = async (called?: (i: number) => boolean) => {
+      const fitter = new MapScaleFitter();
+      fitter.add(rawMaps(2, 2, [1, 0, 0, 0]), null);
+      fitter.add(defect, truth);
+      for (const m of okMax) fitter.add(rawMaps(4, 4, [m, ...Array<number>(15).fill(0.01)]), 'ok');
+      return fitter.finish(called);
+    };
+    const everyImage = await fit();
+    // Images are counted from 0 in the order added: 1 is the defect, 21 the brightest OK image.
+    const gated = await fit((i) => i === 1 || i === 21);
+    expect(everyImage.maskedWhen).toBeUndefined();
+    expect(gated.maskedWhen).toBe('called-defect');
+    expect(gated.methods.layercam.divisor).toEqual(everyImage.methods.layercam.divisor);
+    const threshold = gated.methods.layercam.threshold.layer3!;
+    expect(threshold).toBeGreaterThan(0.29);
+    expect(threshold).toBeLessThanOrEqual(0.3);
+    expect(everyImage.methods.layercam.threshold.layer3!).toBeGreaterThan(0.49);
+    // The one OK image called defective is the one OK image the gated default draws on.
+    expect(okMax.filter((m, i) => i === 19 && m >= threshold)).toHaveLength(1);
+    // Called OK, the defect itself is dark: nothing left to tune on.
+    const missed = await fit((i) => i !== 1);
+    expect(missed.methods.layercam.threshold.layer3!).toBeGreaterThan(0.5);
+  });
+
   it('puts the floor on the bin edge just above the brightest OK image it must keep dark', () => {
     expect(okImageFloor([])).toBe(0);
     expect(okImageFloor([0.2])).toBeCloseTo(0.2, 4);

@@ -57,6 +57,8 @@ export class FakeApi implements KizuApi {
   mapThresholds: ModelSummary['mapThresholds'] = null;
   /** The model's decision threshold on its (calibrated) defect probability. */
   decisionThreshold = 0.5;
+  /** Whether the model's default masks are drawn only on images scored at or over decisionThreshold. */
+  masksOnCalledDefect = false;
   previousModels: string[] = [];
   quality: ModelQuality | null = null;
   previousQuality: ModelQuality | null = null;
@@ -289,7 +291,7 @@ export class FakeApi implements KizuApi {
   private summaryOf(path: string): ApiResponses['loadModel'] {
     return {
       name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {},
-      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold,
+      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold, masksOnCalledDefect: this.masksOnCalledDefect,
     };
   }
 }

@@ -235,6 +235,37 @@ describe('review store', () => {
     expect(review.defaultThreshold).toEqual({ value: 0.5, fromModel: false });
   });
 
+  it("on a model whose masks are drawn on images called defective, an image it calls OK has an empty default mask; a threshold the inspector sets cuts it", async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    fake.masksOnCalledDefect = true;
+    // The fake scores every image 0.6 on a calibrated model: under 0.7, called OK.
+    fake.decisionThreshold = 0.7;
+    const stores = freshStores();
+    await stores.model.refreshEngine();
+    await stores.project.openDemo();
+    await settle();
+    const { review } = stores;
+    expect(review.threshold).toBe(0.3);
+    expect(review.stats!.area).toBe(0);
+    const onModelScale = { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, 3).map((v) => v * MODEL_SCALE_FACTOR) };
+    const cut = maskFromMap(onModelScale, { threshold: { kind: 'value', value: 0.3 }, cleanup: review.params.cleanup });
+    review.setParams({ threshold: { kind: 'value', value: 0.3 } });
+    expect(Array.from(review.mask!.data)).toEqual(Array.from(cut.mask.data));
+    expect(review.stats!.area).toBeGreaterThan(0);
+    // Called defective (0.6 at or over 0.55), the default mask is drawn again.
+    fake.decisionThreshold = 0.55;
+    const called = freshStores();
+    await called.model.refreshEngine();
+    await called.project.openDemo();
+    await settle();
+    called.review.setParams({ threshold: { kind: 'model-default' } });
+    expect(Array.from(called.review.mask!.data)).toEqual(Array.from(cut.mask.data));
+  });
+
   it('stretching each map to its own range fetches the per-image maps, thresholds them, and saves that choice', async () => {
     fake.mapThresholds = {
       layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
