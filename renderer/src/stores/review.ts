@@ -91,12 +91,15 @@ export const useReviewStore = defineStore('review', () => {
     return modelDefaultThreshold(model.mapThresholds, params.value.method, layer, mapScale.value);
   }
 
+  /** The model's default mask is left empty here: the model calls the image OK and drew its thresholds for the images it calls defective. */
+  const defaultWithheld = computed(() => mapScale.value === 'model'
+    && !defaultMaskDrawn(params.value.threshold, model.model?.masksOnCalledDefect ?? false, explained.value?.defectProbability ?? null, model.decisionThreshold));
+
   /** The mask the current parameters make of one layer's map: the export's very computation (worker/export-run.ts). */
   function derive(map: ScoreMap, layer: MapLayer = params.value.layer): { mask: Mask; threshold: number } {
     const p = params.value;
     const cut = maskFromMap(map, { threshold: resolveThreshold(p.threshold, modelDefault(layer)), cleanup: p.cleanup });
-    const drawn = mapScale.value !== 'model' || defaultMaskDrawn(p.threshold, model.model?.masksOnCalledDefect ?? false, explained.value?.defectProbability ?? null, model.decisionThreshold);
-    return drawn ? cut : { mask: { ...cut.mask, data: new Uint8Array(cut.mask.data.length) }, threshold: cut.threshold };
+    return defaultWithheld.value ? { mask: { ...cut.mask, data: new Uint8Array(cut.mask.data.length) }, threshold: cut.threshold } : cut;
   }
 
   /** What "Reset" goes back to on the map on screen: the model's default, or 0.5 on per-image maps. */
@@ -340,7 +343,7 @@ export const useReviewStore = defineStore('review', () => {
 
   return {
     id, loaded, params, state, manualMask, lastSavedAt, saving,
-    name, explained, computing, map, mask, threshold, stats, canUndo, canRedo, scale, mapScale, defaultThreshold,
+    name, explained, computing, map, mask, threshold, stats, canUndo, canRedo, scale, mapScale, defaultThreshold, defaultWithheld,
     mapFor, derive, open, setParams, setThreshold, resetThreshold, setStretch, setCleanup,
     beginStroke, paintTo, endStroke, undo, redo, review, label, save, flush,
   };

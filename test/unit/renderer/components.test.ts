@@ -97,6 +97,27 @@ describe('threshold section', () => {
     expect(wrapper.get('[data-testid="threshold-scale"]').text()).toContain('stretched per image');
     expect(value()).toBe('0.50');
   });
+
+  it('says why an image the model calls OK has no mask at its default, and draws one when the inspector moves the threshold', async () => {
+    fake.mapThresholds = {
+      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+    };
+    fake.masksOnCalledDefect = true;
+    // The fake scores 0.6 on a calibrated model: called OK under 0.7.
+    fake.decisionThreshold = 0.7;
+    useReviewStore();
+    await useModelStore().refreshEngine();
+    await useProjectStore().openDemo();
+    await settle();
+    const wrapper = mount(ThresholdSection);
+    expect(wrapper.get('[data-testid="mask-withheld"]').text()).toBe("No mask at the model's default: it calls this image OK (defect 60 %, under 70 %). Move the threshold to draw one.");
+    expect(wrapper.get('[data-testid="component-count"]').text()).toBe('0 components');
+    await wrapper.get('[data-testid="threshold-slider"]').setValue('0.3');
+    expect(wrapper.find('[data-testid="mask-withheld"]').exists()).toBe(false);
+    expect(Number(wrapper.get('[data-testid="defect-area"]').attributes('data-value'))).toBeGreaterThan(0);
+  });
 });
 
 describe('model section', () => {

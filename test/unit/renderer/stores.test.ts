@@ -250,10 +250,12 @@ describe('review store', () => {
     await settle();
     const { review } = stores;
     expect(review.threshold).toBe(0.3);
+    expect(review.defaultWithheld).toBe(true);
     expect(review.stats!.area).toBe(0);
     const onModelScale = { width: SIZE, height: SIZE, data: blobMap(SIZE, SIZE, 3).map((v) => v * MODEL_SCALE_FACTOR) };
     const cut = maskFromMap(onModelScale, { threshold: { kind: 'value', value: 0.3 }, cleanup: review.params.cleanup });
     review.setParams({ threshold: { kind: 'value', value: 0.3 } });
+    expect(review.defaultWithheld).toBe(false);
     expect(Array.from(review.mask!.data)).toEqual(Array.from(cut.mask.data));
     expect(review.stats!.area).toBeGreaterThan(0);
     // Called defective (0.6 at or over 0.55), the default mask is drawn again.
