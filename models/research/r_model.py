@@ -1,7 +1,10 @@
 """torchvision ResNet50 topology (Bottleneck v1.5, 3/4/6/3) at a chosen stem width, 1 input channel,
 with a position-wise fc (class-score map) pooled by top-k, and 1x1 pretext heads on layer2/layer3."""
 import torch, torch.nn as nn, torch.nn.functional as F
-from torchvision.models.resnet import Bottleneck
+try:
+    from torchvision.models.resnet import Bottleneck
+except ImportError:  # Debian's python3-torch without python3-torchvision: the same block, written out
+    from bottleneck import Bottleneck
 
 class ResNet50W(nn.Module):
     def __init__(self, width=16, in_ch=1, num_classes=2, topk_frac=1/16):
