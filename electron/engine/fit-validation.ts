@@ -22,7 +22,8 @@ export interface ValidationFits {
  * from that one pass both its map scale (from the maps) and its calibration (from the logits
  * the same pass gives), written into the manifest together: a model is never left with one
  * and not the other, and no image is run twice. The calibration comes first: its decision
- * threshold says on which images the default masks are drawn, and so where they are fitted. What is not fitted is left out of the manifest.
+ * threshold says on which images the default masks are drawn, and so where they are fitted.
+ * What is not fitted is left out of the manifest.
  */
 export async function fitOnValidation(
   modelDir: string,

@@ -2,6 +2,7 @@ import { scaleOfParams } from '../api.ts';
 import { maskFromMap } from '../annotate/cleanup.ts';
 import { defaultMaskDrawn, modelDefaultThreshold, resolveThreshold } from '../annotate/mask-threshold.ts';
 import { exportAnnotations } from '../annotate/formats/index.ts';
+import { createMask } from '../annotate/mask.ts';
 import type { ExportItem } from '../annotate/types.ts';
 import { writeExport } from '../data/export-writer.ts';
 import { packedBytes, packExportItem, unpackExportItems, type PackedExportItem } from '../data/packed-export-items.ts';
@@ -84,5 +85,5 @@ function derivedMask(host: EngineHost, plan: ExportPlanItem, explained: Awaited<
   const modelDefault = modelDefaultThreshold(host.mapThresholds, method, layer, explained.scale);
   const { mask } = maskFromMap(explained.maps[method]![layer], { threshold: resolveThreshold(threshold, modelDefault), cleanup });
   const drawn = explained.scale !== 'model' || defaultMaskDrawn(threshold, host.masksOnCalledDefect, score ?? explained.defectProbability, host.decisionThreshold);
-  return drawn ? mask : { ...mask, data: new Uint8Array(mask.data.length) };
+  return drawn ? mask : createMask(mask.width, mask.height);
 }

@@ -5,6 +5,7 @@ import {
 } from '../../../electron/api.ts';
 import { maskFromMap } from '../../../electron/annotate/cleanup.ts';
 import { defaultMaskDrawn, FALLBACK_THRESHOLD, modelDefaultThreshold, resolveThreshold } from '../../../electron/annotate/mask-threshold.ts';
+import { createMask } from '../../../electron/annotate/mask.ts';
 import type { Mask, ScoreMap } from '../../../electron/annotate/types.ts';
 import { api } from '../api/index.ts';
 import { t } from '../i18n/index.ts';
@@ -99,7 +100,7 @@ export const useReviewStore = defineStore('review', () => {
   function derive(map: ScoreMap, layer: MapLayer = params.value.layer): { mask: Mask; threshold: number } {
     const p = params.value;
     const cut = maskFromMap(map, { threshold: resolveThreshold(p.threshold, modelDefault(layer)), cleanup: p.cleanup });
-    return defaultWithheld.value ? { mask: { ...cut.mask, data: new Uint8Array(cut.mask.data.length) }, threshold: cut.threshold } : cut;
+    return defaultWithheld.value ? { mask: createMask(cut.mask.width, cut.mask.height), threshold: cut.threshold } : cut;
   }
 
   /** What "Reset" goes back to on the map on screen: the model's default, or 0.5 on per-image maps. */
