@@ -18,7 +18,7 @@ import { useProjectStore } from '../../../renderer/src/stores/project.ts';
 import { useReviewStore } from '../../../renderer/src/stores/review.ts';
 import { useTrainingStore } from '../../../renderer/src/stores/training.ts';
 import { useViewerStore } from '../../../renderer/src/stores/viewer.ts';
-import { FakeApi } from './fake-api.ts';
+import { FakeApi, LAYERCAM_THRESHOLDS } from './fake-api.ts';
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) {
@@ -99,14 +99,7 @@ describe('threshold section', () => {
   });
 
   it('says why an image the model calls OK has no mask at its default, and draws one when the inspector moves the threshold', async () => {
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
-    fake.masksOnCalledDefect = true;
-    // The fake scores 0.6 on a calibrated model: called OK under 0.7.
-    fake.decisionThreshold = 0.7;
+    fake.callsEveryImageOk();
     useReviewStore();
     await useModelStore().refreshEngine();
     await useProjectStore().openDemo();
@@ -123,11 +116,7 @@ describe('threshold section', () => {
 describe('model section', () => {
   it('shows the calibrated p(defect) where the model is calibrated, says so, and names the scale of its maps', async () => {
     fake.decisionThreshold = 0.25;
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
     await useModelStore().refreshEngine();
     await useProjectStore().openDemo();
     useReviewStore();

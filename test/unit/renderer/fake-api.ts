@@ -39,6 +39,13 @@ export function blobMap(width = SIZE, height = SIZE, shift = 0): Float32Array {
 
 type Calls = { [M in keyof ApiResponses]?: ApiRequest<M>[] };
 
+/** Default thresholds on the model's scale for LayerCAM's maps; none fitted for the other methods. */
+export const LAYERCAM_THRESHOLDS: NonNullable<ModelSummary['mapThresholds']> = {
+  layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
+  gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
+  gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
+};
+
 /** An in-memory back end with the API's shapes; records every call. */
 export class FakeApi implements KizuApi {
   readonly calls: Calls = {};
@@ -59,6 +66,16 @@ export class FakeApi implements KizuApi {
   decisionThreshold = 0.5;
   /** Whether the model's default masks are drawn only on images scored at or over decisionThreshold. */
   masksOnCalledDefect = false;
+
+  /**
+   * A calibrated model with LayerCAM thresholds on its map scale whose default masks are drawn
+   * only on images it calls defective, and which calls the fake's every image (scored 0.6) OK.
+   */
+  callsEveryImageOk(): void {
+    this.mapThresholds = LAYERCAM_THRESHOLDS;
+    this.masksOnCalledDefect = true;
+    this.decisionThreshold = 0.7;
+  }
   previousModels: string[] = [];
   quality: ModelQuality | null = null;
   previousQuality: ModelQuality | null = null;

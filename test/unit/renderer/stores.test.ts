@@ -9,7 +9,7 @@ import { useNoticesStore } from '../../../renderer/src/stores/notices.ts';
 import { SCORE_REFRESH_MS, useProjectStore } from '../../../renderer/src/stores/project.ts';
 import { SAVE_DEBOUNCE_MS, useReviewStore } from '../../../renderer/src/stores/review.ts';
 import { useTrainingStore } from '../../../renderer/src/stores/training.ts';
-import { blobMap, FakeApi, MODEL_SCALE_FACTOR, SIZE } from './fake-api.ts';
+import { blobMap, FakeApi, LAYERCAM_THRESHOLDS, MODEL_SCALE_FACTOR, SIZE } from './fake-api.ts';
 
 /** Lets every pending promise and watcher run. */
 async function settle(): Promise<void> {
@@ -208,11 +208,7 @@ describe('review store', () => {
   });
 
   it("on a model with a map scale, the slider starts at the model's own threshold for the map, on the model's maps", async () => {
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
     const stores = freshStores();
     await stores.model.refreshEngine();
     await stores.project.openDemo();
@@ -236,14 +232,7 @@ describe('review store', () => {
   });
 
   it("on a model whose masks are drawn on images called defective, an image it calls OK has an empty default mask; a threshold the inspector sets cuts it", async () => {
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
-    fake.masksOnCalledDefect = true;
-    // The fake scores every image 0.6 on a calibrated model: under 0.7, called OK.
-    fake.decisionThreshold = 0.7;
+    fake.callsEveryImageOk();
     const stores = freshStores();
     await stores.model.refreshEngine();
     await stores.project.openDemo();
@@ -269,11 +258,7 @@ describe('review store', () => {
   });
 
   it('stretching each map to its own range fetches the per-image maps, thresholds them, and saves that choice', async () => {
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
     const stores = freshStores();
     await stores.model.refreshEngine();
     await stores.project.openDemo();
@@ -308,11 +293,7 @@ describe('review store', () => {
   });
 
   it('a review saved before maps had a scale is still cut on per-image maps, on a model with one', async () => {
-    fake.mapThresholds = {
-      layercam: { layer2: 0.2, layer3: 0.25, layer4: 0.35, fused: 0.3 },
-      gradcam: { layer2: null, layer3: null, layer4: null, fused: null },
-      gradcampp: { layer2: null, layer3: null, layer4: null, fused: null },
-    };
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
     fake.reviews.set('img/0000.png', {
       id: 'img/0000.png', state: 'edited', mask: null, score: null, updatedAt: '2026-01-01T00:00:00.000Z',
       params: { method: 'layercam', layer: 'fused', threshold: { kind: 'value', value: 0.4 }, cleanup: { openRadius: 0, closeRadius: 0, fillHoles: true, minArea: 0 } },
