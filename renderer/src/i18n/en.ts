@@ -124,7 +124,7 @@ export const en = {
     resetTitle: (v: number) => `Back to the default (${v.toFixed(2)})`,
     resetTitleModel: (v: number) => `Back to the model's default (${v.toFixed(2)})`,
     modelDefault: (v: number) => `Model default ${v.toFixed(2)}, chosen on its validation split: the same on every image.`,
-    withheld: (score: string, decision: string) => `No mask at the model's default: it calls this image OK (defect ${score}, under ${decision}). Move the threshold to draw one.`,
+    withheld: (score: string, decision: string) => `No default mask: the model calls this image OK (${score} < ${decision}). Move the threshold to draw one.`,
     stretch: 'Stretch each map to its own range (for faint structure)',
     stretchTitle: "Off: every map is on the model's one scale, so a threshold means the same on every image and an OK image stays dark. On: each map is stretched to [0, 1] on its own, which shows faint structure but lights up OK images too.",
     perImageNoScale: 'This model has no map scale: each map is stretched to its own range, so a threshold means something different on each image.',

@@ -128,7 +128,7 @@ export const ja: Messages = {
     resetTitle: (v: number) => `既定値（${v.toFixed(2)}）に戻す`,
     resetTitleModel: (v: number) => `モデルの既定値（${v.toFixed(2)}）に戻す`,
     modelDefault: (v: number) => `モデルの既定値 ${v.toFixed(2)}（検証用データで選択。どの画像でも同じ意味）`,
-    withheld: (score: string, decision: string) => `モデルはこの画像を良品と判定しています（欠陥 ${score}、基準 ${decision} 未満）。既定値ではマスクを描きません。描くにはしきい値を動かしてください。`,
+    withheld: (score: string, decision: string) => `既定ではマスクなし: モデルの判定は良品（${score} < ${decision}）。描くにはしきい値を動かしてください。`,
     stretch: 'マップごとに値域を引き伸ばす（かすかな構造を見るため）',
     stretchTitle: 'オフ: すべてのマップがモデル共通の尺度で表示され、しきい値はどの画像でも同じ意味になり、良品画像は暗いままです。オン: 各マップをそれぞれ 0〜1 に引き伸ばします。かすかな構造が見えますが、良品画像も明るくなります。',
     perImageNoScale: 'このモデルにはマップの尺度がありません。各マップはそれぞれの値域に引き伸ばされるため、しきい値の意味は画像ごとに異なります。',

@@ -105,7 +105,7 @@ describe('threshold section', () => {
     await useProjectStore().openDemo();
     await settle();
     const wrapper = mount(ThresholdSection);
-    expect(wrapper.get('[data-testid="mask-withheld"]').text()).toBe("No mask at the model's default: it calls this image OK (defect 60 %, under 70 %). Move the threshold to draw one.");
+    expect(wrapper.get('[data-testid="mask-withheld"]').text()).toBe('No default mask: the model calls this image OK (60 % < 70 %). Move the threshold to draw one.');
     expect(wrapper.get('[data-testid="component-count"]').text()).toBe('0 components');
     await wrapper.get('[data-testid="threshold-slider"]').setValue('0.3');
     expect(wrapper.find('[data-testid="mask-withheld"]').exists()).toBe(false);
