@@ -131,7 +131,7 @@ describe('the bundled default model (models/default) on the first-launch demo fo
     expect(blobs.filter((s) => s.overlap > 0).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('draws no default mask on an image the model calls OK, whatever its map', () => {
+  it('carries thresholds fitted on the images it calls defective, so the demo images it calls OK have no default mask', () => {
     const decision = explainer.manifest.calibration!.decisionThreshold;
     expect(explainer.manifest.mapScale?.maskedWhen).toBe('called-defect');
     const calledOk = seen.filter((s) => s.probability < decision);

@@ -173,8 +173,8 @@ describe('fitting the map scale', () => {
     expect(threshold).toBeGreaterThan(0.29);
     expect(threshold).toBeLessThanOrEqual(0.3);
     expect(everyImage.methods.layercam.threshold.layer3!).toBeGreaterThan(0.49);
-    // The one OK image called defective is the one OK image the gated default draws on.
-    expect(okMax.filter((m, i) => i === 19 && m >= threshold)).toHaveLength(1);
+    // The one OK image called defective (the brightest, 0.50) is drawn on: the floor lets one of 20.
+    expect(okMax[19]).toBeGreaterThanOrEqual(threshold);
     // Called OK, the defect itself is dark: nothing left to tune on.
     const missed = await fit((i) => i !== 1);
     expect(missed.methods.layercam.threshold.layer3!).toBeGreaterThan(0.5);
