@@ -30,9 +30,10 @@ export function resolveThreshold(threshold: MaskThreshold, modelDefault: number 
  * Whether the model's default mask is drawn on an image: on a model whose thresholds were fitted
  * on the images it calls defective (mapScale.maskedWhen), only where p(defect) reaches its
  * decision threshold, as the exports write masks; an image it calls OK keeps an empty default
- * mask. A threshold the inspector set cuts every image: that is their call, not the model's.
+ * mask. A threshold the inspector set cuts every image: that is their call, not the model's; and a
+ * per-image map has no model default to withhold.
  */
-export function defaultMaskDrawn(threshold: MaskThreshold, maskedWhenCalledDefect: boolean, probability: number | null, decisionThreshold: number): boolean {
-  if (threshold.kind !== 'model-default' || !maskedWhenCalledDefect || probability === null) return true;
+export function defaultMaskDrawn(threshold: MaskThreshold, scale: 'model' | 'per-image', maskedWhenCalledDefect: boolean, probability: number | null, decisionThreshold: number): boolean {
+  if (threshold.kind !== 'model-default' || scale !== 'model' || !maskedWhenCalledDefect || probability === null) return true;
   return probability >= decisionThreshold;
 }

@@ -1,3 +1,4 @@
+import { defaultMaskDrawn } from '../annotate/mask-threshold.ts';
 import { openDataset, type DatasetItem } from '../data/datasets.ts';
 import type { Dataset } from '../data/dataset-types.ts';
 import type { DatasetSplitRecord } from '../data/split-record.ts';
@@ -270,8 +271,8 @@ export async function evaluate(
       }
       if (scale) {
         const truthAreas = truthRegions(mask, image.width);
-        // The default masks as Kizu draws them: none on an image called OK where the model fitted them so.
-        const drawn = scale.maskedWhen !== 'called-defect' || result.defectProbability >= cut;
+        // The default masks as the review and the exports draw them.
+        const drawn = defaultMaskDrawn({ kind: 'model-default' }, 'model', scale.maskedWhen === 'called-defect', result.defectProbability, cut);
         for (const method of CAM_METHODS) {
           const maps = await scaledMaps(result, method, scale);
           keys.forEach((key, k) => {

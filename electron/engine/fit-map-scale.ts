@@ -96,13 +96,14 @@ export class MapScaleFitter {
     for (const { index, maps, truth } of this.kept) {
       const [height, width] = maps.imageSize;
       const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
-      const dark = calledDefect !== undefined && !calledDefect(index);
+      // An image called OK is drawn empty: its maps need no scaling.
+      const dark = calledDefect !== undefined && !calledDefect(index) ? new Float32Array(width * height) : null;
       for (const [i, method] of CAM_METHODS.entries()) {
-        const scaled = await scaledMaps(maps, method, scale);
+        const scaled = dark ? null : await scaledMaps(maps, method, scale);
         SCALED_MAPS.forEach((map, j) => {
-          if (dark) scaled[map]!.fill(0);
-          pooled[i][j].add(scaled[map]!, regions);
-          if (truth === 'ok') okMaxima[i][j].push(scaled[map]!.reduce((a, b) => (b > a ? b : a), 0));
+          const values = dark ?? scaled![map]!;
+          pooled[i][j].add(values, regions);
+          if (truth === 'ok') okMaxima[i][j].push(values.reduce((a, b) => (b > a ? b : a), 0));
         });
       }
     }

@@ -84,6 +84,6 @@ function derivedMask(host: EngineHost, plan: ExportPlanItem, explained: Awaited<
   const { method, layer, threshold, cleanup } = plan.params;
   const modelDefault = modelDefaultThreshold(host.mapThresholds, method, layer, explained.scale);
   const { mask } = maskFromMap(explained.maps[method]![layer], { threshold: resolveThreshold(threshold, modelDefault), cleanup });
-  const drawn = explained.scale !== 'model' || defaultMaskDrawn(threshold, host.masksOnCalledDefect, score ?? explained.defectProbability, host.decisionThreshold);
+  const drawn = defaultMaskDrawn(threshold, explained.scale, host.masksOnCalledDefect, score ?? explained.defectProbability, host.decisionThreshold);
   return drawn ? mask : createMask(mask.width, mask.height);
 }

@@ -81,8 +81,9 @@ export function rescaledSurface(texture: Float32Array, size: number, scale: numb
  * Draws one to three synthetic defects onto an OK image: lines or blobs, filled with an
  * intensity shift of 1-4 image stds (plus noise), a displaced copy of the surface, a blur of
  * it, or the surface at 1.5-3 times finer or coarser grain. Contrasts are in units of the
- * image's own spread, so the same recipe fits any material; none is tuned to one dataset. The network learns "something local that does not
- * belong here" from exact masks that no human drew. Deterministic for (pixels, seed).
+ * image's own spread, so the same recipe fits any material; none is tuned to one dataset. The
+ * network learns "something local that does not belong here" from exact masks that no human
+ * drew. Deterministic for (pixels, seed).
  */
 export function pasteDefect(pixels: Float32Array, size: number, channels: number, seed: number): PastedDefect {
   const rng = new Rng(seed);

@@ -110,9 +110,9 @@ export interface TrainOptions {
    * Average the parameters at the ends of the last N fine-tune epochs (0 or 1: off), to damp
    * the epoch-to-epoch swings of a fine-tune (RECIPES K14-f); under the default cosine decay
    * to zero the mean scored under the best epoch (K14-i), so it is off. The mean is validated
-   * like an epoch; with keepBest it is saved only when it scores at least the best epoch. Not part of
-   * the resume fingerprint: it does not change a step, and a resumed run averages the epochs
-   * it finds saved.
+   * like an epoch; with keepBest it is saved only when it scores at least the best epoch. Not
+   * part of the resume fingerprint: it does not change a step, and a resumed run averages the
+   * epochs it finds saved.
    */
   averageLast: number;
   /**

@@ -93,8 +93,7 @@ export const useReviewStore = defineStore('review', () => {
   }
 
   /** The model's default mask is left empty here: the model calls the image OK and drew its thresholds for the images it calls defective. */
-  const defaultWithheld = computed(() => mapScale.value === 'model'
-    && !defaultMaskDrawn(params.value.threshold, model.model?.masksOnCalledDefect ?? false, explained.value?.defectProbability ?? null, model.decisionThreshold));
+  const defaultWithheld = computed(() => !defaultMaskDrawn(params.value.threshold, mapScale.value, model.model?.masksOnCalledDefect ?? false, explained.value?.defectProbability ?? null, model.decisionThreshold));
 
   /** The mask the current parameters make of one layer's map: the export's very computation (worker/export-run.ts). */
   function derive(map: ScoreMap, layer: MapLayer = params.value.layer): { mask: Mask; threshold: number } {

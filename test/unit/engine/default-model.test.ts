@@ -75,7 +75,7 @@ beforeAll(async () => {
     const fused = maps.fused!;
     const { mask } = maskFromMap({ width, height, data: fused }, { threshold: { kind: 'value', value: threshold }, cleanup: DEFAULT_MASK_PARAMS.cleanup });
     // As the review screen and the exports draw it: none on an image the model calls OK, where its thresholds were fitted so.
-    if (!defaultMaskDrawn({ kind: 'model-default' }, scale.maskedWhen === 'called-defect', explanation.defectProbability, explainer.manifest.calibration?.decisionThreshold ?? 0.5)) mask.data.fill(0);
+    if (!defaultMaskDrawn({ kind: 'model-default' }, 'model', scale.maskedWhen === 'called-defect', explanation.defectProbability, explainer.manifest.calibration?.decisionThreshold ?? 0.5)) mask.data.fill(0);
     const truth = image.maskPath ? maskBits(await readImage(image.maskPath)) : null;
     let maskPixels = 0, overlap = 0;
     for (let i = 0; i < mask.data.length; i++) {
