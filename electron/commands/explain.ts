@@ -9,8 +9,7 @@ import { encodeNpyFloat32 } from '../data/npy.ts';
 import { initBackend } from '../engine/backend.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
 import { Explainer, type Explanation, type Map2D } from '../engine/explain.ts';
-import type { MapScale } from '../engine/manifest.ts';
-import { scaledMap } from '../engine/map-scale.ts';
+import { affinitiesFor, scaledMaps } from '../engine/map-scale.ts';
 import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { renderMap } from '../engine/render-maps.ts';
@@ -41,10 +40,10 @@ interface ExplainCliOptions {
   stretch?: boolean;
 }
 
-/** The map to write: on the model's scale where given one, else min-max normalised per image. */
-async function pickMap(result: Explanation, method: CamMethod, choice: MapChoice, scale: MapScale | null): Promise<Map2D> {
+/** The map to write: on the model's scale where given its scaled maps, else min-max normalised per image. */
+function pickMap(result: Explanation, method: CamMethod, choice: MapChoice, scaled: Partial<Record<MapChoice, Float32Array>> | null): Map2D {
   const [height, width] = result.imageSize;
-  if (scale) return { width, height, data: await scaledMap(result, method, choice, scale) };
+  if (scaled) return { width, height, data: scaled[choice]! };
   const maps = result.maps[method];
   return choice === 'fused' ? maps!.fused! : maps!.layers[choice]!.normalised;
 }
@@ -70,9 +69,11 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
       const image = await readImage(path);
       const result = await explainer.explain(image, { methods, layers: layers as CamLayer[], targetClass: opts.targetClass, fused: choices.includes('fused') });
       const stem = basename(path, extname(path));
+      const affinities = affinitiesFor(scale ?? undefined, image, result.inputSize);
       for (const method of methods) {
+        const scaled = scale ? await scaledMaps(result, method, scale, affinities) : null;
         for (const choice of choices) {
-          const map = await pickMap(result, method, choice, scale);
+          const map = pickMap(result, method, choice, scaled);
           const base = join(opts.out, `${stem}.${method}.${choice}`);
           const { heatmap, overlay } = renderMap(image, map, opts.colormap, opts.opacity);
           await writePng(`${base}.heatmap.png`, { width: image.width, height: image.height, channels: 3, data: heatmap });

@@ -11,7 +11,7 @@ import { Explainer, type Explanation } from './explain.ts';
 import { decisionThreshold } from './calibration.ts';
 import { MapScaleFitter } from './fit-map-scale.ts';
 import type { MapScale } from './manifest.ts';
-import { scaledMaps, SCALED_MAPS } from './map-scale.ts';
+import { affinitiesFor, scaledMaps, SCALED_MAPS } from './map-scale.ts';
 import { loadModel } from './model-loader.ts';
 import { CAM_LAYERS } from './resnet-spec.ts';
 import { splitTrainVal } from './train/sampler.ts';
@@ -233,7 +233,7 @@ export async function evaluate(
         allExact &&= truth.exact;
         keys.forEach(({ method, map }, k) => THRESHOLDS.forEach((th, j) => segmentationCounts(binarise(mapOf(result, method, map), th), truth.bits, valCounts[k][j])));
       }
-      fitter?.add(result, item.isDefect ? truth?.bits ?? null : 'ok');
+      fitter?.add(result, item.isDefect ? truth?.bits ?? null : 'ok', () => readImage(item.path));
       tick(item.path);
     }
     const scale = model.manifest.mapScale ?? (fitter ? await fitter.finish() : null);
@@ -273,8 +273,9 @@ export async function evaluate(
         const truthAreas = truthRegions(mask, image.width);
         // The default masks as the review and the exports draw them.
         const drawn = defaultMaskDrawn({ kind: 'model-default' }, 'model', scale.maskedWhen === 'called-defect', result.defectProbability, cut);
+        const affinities = affinitiesFor(scale, image, result.inputSize);
         for (const method of CAM_METHODS) {
-          const maps = await scaledMaps(result, method, scale);
+          const maps = await scaledMaps(result, method, scale, affinities);
           keys.forEach((key, k) => {
             if (key.method !== method) return;
             const m = maps[key.map]!;

@@ -1,7 +1,9 @@
 import { binOf, POOLED_BINS, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
-import type { MapScale } from './manifest.ts';
+import type { MapRefinement, MapScale } from './manifest.ts';
+import type { RasterImage } from '../data/image-io.ts';
 import { scaledMaps, SCALED_MAPS, type RawMaps } from './map-scale.ts';
+import { DEFAULT_MAP_REFINEMENT, ImageAffinities } from './refine-on-image.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
 /** What explain must give for a map scale: every method and layer; the fused map is made from the raws. */
@@ -60,14 +62,28 @@ function rawsOnly(e: RawMaps): RawMaps {
  * right), so the OK images the classifier already clears no longer hold the threshold up. Fitted
  * on every image instead, the threshold sat where the busiest surface's OK maps peak, and the
  * default mask missed most defects elsewhere (RECIPES, "Masks on the images called defective").
+ *
+ * The maps are refined on their images (refine-on-image.ts) before the thresholds are fitted,
+ * unless the fitter is made with `refine: null`; each image is read again in finish() for it,
+ * so only the raw maps stay in memory.
  */
 export class MapScaleFitter {
   private readonly max: PerMethodLayer = Object.fromEntries(CAM_METHODS.map((m) => [m, { layer2: 0, layer3: 0, layer4: 0 }])) as PerMethodLayer;
-  private readonly kept: Array<{ index: number; maps: RawMaps; truth: Uint8Array | 'ok' }> = [];
+  private readonly kept: Array<{ index: number; maps: RawMaps; inputSize?: [number, number]; truth: Uint8Array | 'ok'; image?: () => Promise<RasterImage> }> = [];
   private images = 0;
+  private readonly refine: MapRefinement | null;
 
-  /** Adds one explained image; `truth` is its defect mask, 'ok' for an OK image, null for a defective one without a mask. */
-  add(explanation: RawMaps, truth: Uint8Array | 'ok' | null): void {
+  constructor(opts: { refine?: MapRefinement | null } = {}) {
+    this.refine = opts.refine === undefined ? DEFAULT_MAP_REFINEMENT : opts.refine;
+  }
+
+  /**
+   * Adds one explained image; `truth` is its defect mask, 'ok' for an OK image, null for a
+   * defective one without a mask; `image` reads the image again, for refining its maps (needed
+   * unless the fitter was made with `refine: null`).
+   */
+  add(explanation: RawMaps & { inputSize?: [number, number] }, truth: Uint8Array | 'ok' | null, image?: () => Promise<RasterImage>): void {
+    if (this.refine && (!image || !explanation.inputSize)) throw new Error('MapScaleFitter.add: refining the maps on the image needs the image and the size the network saw it at');
     for (const method of CAM_METHODS) {
       for (const layer of CAM_LAYERS) {
         const raw = explanation.maps[method]?.layers[layer]?.raw;
@@ -77,7 +93,7 @@ export class MapScaleFitter {
         this.max[method][layer] = m;
       }
     }
-    if (truth !== null) this.kept.push({ index: this.images, maps: rawsOnly(explanation), truth });
+    if (truth !== null) this.kept.push({ index: this.images, maps: rawsOnly(explanation), inputSize: explanation.inputSize, truth, image });
     this.images++;
   }
 
@@ -90,16 +106,21 @@ export class MapScaleFitter {
       const divisor = Object.fromEntries(CAM_LAYERS.map((l) => [l, this.max[method][l] > 0 ? this.max[method][l] : 1])) as Record<CamLayer, number>;
       methods[method] = { divisor, threshold: { layer2: null, layer3: null, layer4: null, fused: null } };
     }
-    const scale: MapScale = { statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods, ...(calledDefect ? { maskedWhen: 'called-defect' as const } : {}) };
+    const scale: MapScale = {
+      statistic: 'max', fittedOn: { images: this.images, withTruth: this.kept.length }, methods,
+      ...(calledDefect ? { maskedWhen: 'called-defect' as const } : {}),
+      ...(this.refine ? { refinedOnImage: this.refine } : {}),
+    };
     const pooled = CAM_METHODS.map(() => SCALED_MAPS.map(() => new PooledPixelMetrics()));
     const okMaxima = CAM_METHODS.map(() => SCALED_MAPS.map((): number[] => []));
-    for (const { index, maps, truth } of this.kept) {
+    for (const { index, maps, inputSize, truth, image } of this.kept) {
       const [height, width] = maps.imageSize;
       const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
       // An image called OK is drawn empty: its maps need no scaling.
       const dark = calledDefect !== undefined && !calledDefect(index) ? new Float32Array(width * height) : null;
+      const affinities = this.refine && !dark ? ImageAffinities.ofImage(await image!(), inputSize!, this.refine) : undefined;
       for (const [i, method] of CAM_METHODS.entries()) {
-        const scaled = dark ? null : await scaledMaps(maps, method, scale);
+        const scaled = dark ? null : await scaledMaps(maps, method, scale, affinities);
         SCALED_MAPS.forEach((map, j) => {
           const values = dark ?? scaled![map]!;
           pooled[i][j].add(values, regions);

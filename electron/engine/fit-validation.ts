@@ -42,7 +42,7 @@ export async function fitOnValidation(
       const image = await readImage(item.path);
       const truth = item.isDefect ? (await readTruth(item, image.width, image.height))?.bits ?? null : 'ok';
       const explanation = await explainer.explain(image, MAP_SCALE_EXPLAIN);
-      fitter.add(explanation, truth);
+      fitter.add(explanation, truth, () => readImage(item.path));
       logits.push(explanation.logits);
       onProgress?.(k + 1, items.length, item.path);
     }

@@ -31,6 +31,17 @@ const methodScaleSchema = z.object({
  * field's metrics need; a map min-max normalised per image has a "hottest" place even on an
  * OK image.
  */
+/** How the maps on the model's scale are refined on the image (refine-on-image.ts). */
+export const mapRefinementSchema = z.object({
+  method: z.literal('pixel-adaptive'),
+  iterations: z.number().int().min(1).max(100),
+  /** The neighbours' distances in pixels at the network's input size: 8 neighbours at each. */
+  dilations: z.array(z.number().int().min(1).max(128)).min(1).max(16),
+  /** The affinity's width, in units of the local spread of grey levels. */
+  spread: z.number().positive(),
+});
+export type MapRefinement = z.infer<typeof mapRefinementSchema>;
+
 export const mapScaleSchema = z.object({
   /** The divisor is the maximum of the raw maps over the images fitted on. */
   statistic: z.literal('max'),
@@ -44,6 +55,12 @@ export const mapScaleSchema = z.object({
    * fitted before it: their default masks are drawn on every image.
    */
   maskedWhen: z.literal('called-defect').optional(),
+  /**
+   * The layers' maps are refined on the image before they are divided and fused, and the
+   * thresholds were fitted on the refined maps. Absent in models fitted before it: their maps
+   * are the stages' maps upsampled.
+   */
+  refinedOnImage: mapRefinementSchema.optional(),
 });
 
 export const manifestSchema = z

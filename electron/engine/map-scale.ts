@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RasterImage } from '../data/image-io.ts';
 import { upsample } from './cam/resize.ts';
 import type { CamMethod } from './cam/types.ts';
 import type { Map2D } from './explain.ts';
 import type { MapScale } from './manifest.ts';
+import { ImageAffinities, resizeMap } from './refine-on-image.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
 export const SCALED_MAPS = [...CAM_LAYERS, 'fused'] as const;
@@ -18,7 +20,7 @@ export interface RawMaps {
   maps: Partial<Record<CamMethod, { layers: Partial<Record<CamLayer, { raw: Map2D }>> }>>;
 }
 
-/** A raw map brought to the image's size as explain does (bilinear, align_corners=False), then divided. */
+/** A raw map brought to [height, width] as explain does (bilinear, align_corners=False), then divided. */
 async function upsampledOver(raw: Map2D, [height, width]: [number, number], divisor: number): Promise<Float32Array> {
   const up = tf.tidy(() => tf.div(upsample(tf.tensor2d(raw.data, [raw.height, raw.width]), height, width), divisor));
   try {
@@ -28,23 +30,39 @@ async function upsampledOver(raw: Map2D, [height, width]: [number, number], divi
   }
 }
 
+/** Raw maps over their divisors at the image's size: refined on the image first (together) where the scale says so. */
+async function ratioMaps(maps: Array<{ raw: Map2D; divisor: number }>, imageSize: [number, number], scale: MapScale, affinities: ImageAffinities | undefined): Promise<Float32Array[]> {
+  if (!scale.refinedOnImage) return Promise.all(maps.map(({ raw, divisor }) => upsampledOver(raw, imageSize, divisor)));
+  if (!affinities) throw new Error("scaledMaps: this model's maps are refined on the image (mapScale.refinedOnImage): pass the image's affinities");
+  const at: [number, number] = [affinities.height, affinities.width];
+  const upsampled = await Promise.all(maps.map(({ raw, divisor }) => upsampledOver(raw, at, divisor)));
+  return affinities.refine(...upsampled).map((map) => resizeMap(map, at, imageSize));
+}
+
+/** The affinities scaledMaps needs of an image under `scale`, at the size the network saw it; undefined where the scale does not refine. */
+export function affinitiesFor(scale: MapScale | undefined, image: RasterImage, inputSize: [number, number]): ImageAffinities | undefined {
+  return scale?.refinedOnImage ? ImageAffinities.ofImage(image, inputSize, scale.refinedOnImage) : undefined;
+}
+
 /**
  * One method's maps on the model's scale at the image's resolution, for every layer the
  * explanation holds and their fusion: a layer's map is clamp(raw / divisor, 0, 1); the fused map
  * is the element-wise maximum over those layers of tanh(2 * raw / divisor), the LayerCAM
  * authors' fusion with each image's own maximum replaced by the model's divisor (tanh is taken
  * after upsampling). Unlike the min-max normalised maps, these mean the same on every image, so
- * one threshold serves them all and an OK image's map stays dark.
+ * one threshold serves them all and an OK image's map stays dark. Where the scale says the maps
+ * are refined on the image (refinedOnImage), each layer's map is refined at the network's input
+ * size before it is divided, clamped and fused, with the image's `affinities` (affinitiesFor).
  */
-export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale: MapScale): Promise<Partial<Record<ScaledMapName, Float32Array>>> {
+export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale: MapScale, affinities?: ImageAffinities): Promise<Partial<Record<ScaledMapName, Float32Array>>> {
   const layers = explanation.maps[method]?.layers;
   if (!layers) throw new Error(`scaledMaps: the explanation has no ${method} maps`);
+  const present = CAM_LAYERS.filter((layer) => layers[layer]?.raw);
+  const ratios = await ratioMaps(present.map((layer) => ({ raw: layers[layer]!.raw, divisor: scale.methods[method].divisor[layer] })), explanation.imageSize, scale, affinities);
   const out: Partial<Record<ScaledMapName, Float32Array>> = {};
   let fused: Float32Array | undefined;
-  for (const layer of CAM_LAYERS) {
-    const raw = layers[layer]?.raw;
-    if (!raw) continue;
-    const ratio = await upsampledOver(raw, explanation.imageSize, scale.methods[method].divisor[layer]);
+  for (const [j, layer] of present.entries()) {
+    const ratio = ratios[j];
     const clamped = new Float32Array(ratio.length);
     fused ??= new Float32Array(ratio.length);
     for (let i = 0; i < ratio.length; i++) {
@@ -60,8 +78,8 @@ export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale:
 }
 
 /** One map (a layer or the fusion of the layers the explanation holds) on the model's scale. */
-export async function scaledMap(explanation: RawMaps, method: CamMethod, map: ScaledMapName, scale: MapScale): Promise<Float32Array> {
-  const maps = await scaledMaps(explanation, method, scale);
+export async function scaledMap(explanation: RawMaps, method: CamMethod, map: ScaledMapName, scale: MapScale, affinities?: ImageAffinities): Promise<Float32Array> {
+  const maps = await scaledMaps(explanation, method, scale, affinities);
   const m = maps[map];
   if (!m) throw new Error(`scaledMap: the explanation has no ${method} ${map} map`);
   return m;

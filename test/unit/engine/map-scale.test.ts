@@ -117,7 +117,7 @@ describe('maps on the model\'s scale', () => {
 
 describe('fitting the map scale', () => {
   it('divides by the raw maps\' maximum over every image and tunes the threshold over OK and masked images', async () => {
-    const fitter = new MapScaleFitter();
+    const fitter = new MapScaleFitter({ refine: null });
     fitter.add(rawMaps(2, 2, [0.2, 0.2, 0.2, 0.2]), 'ok');
     fitter.add(rawMaps(2, 2, [0.8, 0.1, 0.1, 0.1]), Uint8Array.from([1, 0, 0, 0]));
     // Defective without a mask: counts for the divisor only.
@@ -138,7 +138,7 @@ describe('fitting the map scale', () => {
     const defect = rawMaps(4, 4, [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9, 0.3, 0.3, 0.3, 0, 0, 0, 0]);
     const truth = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
     const okMax = Array.from({ length: 20 }, (_, i) => 0.31 + 0.01 * i);
-    const fitter = new MapScaleFitter();
+    const fitter = new MapScaleFitter({ refine: null });
     // The divisor is the maximum, 1 (the 1.0 pixel below): scaled maps equal the raw ones.
     fitter.add(rawMaps(2, 2, [1, 0, 0, 0]), null);
     fitter.add(defect, truth);
@@ -157,7 +157,7 @@ describe('fitting the map scale', () => {
     const truth = Uint8Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
     const okMax = Array.from({ length: 20 }, (_, i) => 0.31 + 0.01 * i);
     const fit = async (called?: (i: number) => boolean) => {
-      const fitter = new MapScaleFitter();
+      const fitter = new MapScaleFitter({ refine: null });
       fitter.add(rawMaps(2, 2, [1, 0, 0, 0]), null);
       fitter.add(defect, truth);
       for (const m of okMax) fitter.add(rawMaps(4, 4, [m, ...Array<number>(15).fill(0.01)]), 'ok');
@@ -191,11 +191,11 @@ describe('fitting the map scale', () => {
   });
 
   it('has no threshold without a masked defective image, and refuses to fit on nothing', async () => {
-    const fitter = new MapScaleFitter();
+    const fitter = new MapScaleFitter({ refine: null });
     fitter.add(rawMaps(2, 2, [0, 0, 0, 0]), 'ok');
     const scale = await fitter.finish();
     expect(scale.methods.gradcam.divisor.layer4).toBe(1);
     expect(scale.methods.gradcam.threshold.fused).toBeNull();
-    await expect(new MapScaleFitter().finish()).rejects.toThrow(/no images/);
+    await expect(new MapScaleFitter({ refine: null }).finish()).rejects.toThrow(/no images/);
   });
 });
