@@ -220,6 +220,8 @@ export interface ModelSummary {
   decisionThreshold: number;
   /** Whether the default masks are drawn only on images called defective, where mapThresholds were fitted (mapScale.maskedWhen). */
   masksOnCalledDefect: boolean;
+  /** Whether the maps on the model's scale are refined on the image's own pixels (mapScale.refinedOnImage). */
+  mapsRefinedOnImage: boolean;
 }
 
 export interface EngineInfo {

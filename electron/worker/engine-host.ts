@@ -43,6 +43,7 @@ export function modelSummary(manifest: Manifest, source: string): ModelSummary {
     calibrated: manifest.calibration !== undefined,
     decisionThreshold: decisionThreshold(manifest),
     masksOnCalledDefect: manifest.mapScale?.maskedWhen === 'called-defect' && manifest.calibration !== undefined,
+    mapsRefinedOnImage: manifest.mapScale?.refinedOnImage !== undefined,
   };
 }
 

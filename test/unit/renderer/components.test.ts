@@ -131,6 +131,15 @@ describe('model section', () => {
     expect(wrapper.findAll('[data-testid="classification"] .pct').map((e) => e.text())).toEqual(['40.0%', '60.0%']);
   });
 
+  it("says where the model's maps are refined on the image", async () => {
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
+    fake.mapsRefinedOnImage = true;
+    await useModelStore().refreshEngine();
+    const wrapper = mount(ModelSection);
+    await settle();
+    expect(wrapper.get('[data-testid="model-calibration"]').text()).toContain("refined on the image's own pixels");
+  });
+
   it('an uncalibrated model without a map scale shows its softmax and says both', async () => {
     await useModelStore().refreshEngine();
     await useProjectStore().openDemo();

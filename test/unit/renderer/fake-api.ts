@@ -66,6 +66,8 @@ export class FakeApi implements KizuApi {
   decisionThreshold = 0.5;
   /** Whether the model's default masks are drawn only on images scored at or over decisionThreshold. */
   masksOnCalledDefect = false;
+  /** Whether the model's maps on its scale are refined on the image. */
+  mapsRefinedOnImage = false;
 
   /**
    * A calibrated model with LayerCAM thresholds on its map scale whose default masks are drawn
@@ -308,7 +310,7 @@ export class FakeApi implements KizuApi {
   private summaryOf(path: string): ApiResponses['loadModel'] {
     return {
       name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {},
-      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold, masksOnCalledDefect: this.masksOnCalledDefect,
+      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold, masksOnCalledDefect: this.masksOnCalledDefect, mapsRefinedOnImage: this.mapsRefinedOnImage,
     };
   }
 }
