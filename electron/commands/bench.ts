@@ -4,6 +4,7 @@ import { benchLongRun } from '../bench/long-run.ts';
 import { formatProfile, profileExplain, profileOnnxTrainingStep, profileTrainingStep, type WorkProfile } from '../bench/profile.ts';
 import { benchPytorch } from '../bench/pytorch.ts';
 import { benchQueue } from '../bench/queue-run.ts';
+import { benchRefine } from '../bench/refine.ts';
 import { benchThreshold } from '../bench/threshold.ts';
 import { peakRssMiB } from '../bench/timing.ts';
 import { benchTraining } from '../bench/training.ts';
@@ -82,6 +83,7 @@ export function registerBench(program: Command): void {
       }
       const { figures: engine, engine: explainEngine } = await benchEngine(opts.sizes, opts.runs);
       const threshold = await benchThreshold();
+      const refine = await benchRefine();
       // The batch path (explain every image, make its mask, one COCO export) at the size that matters; --long runs it at length.
       const batch = await benchLongRun({ images: BATCH_IMAGES, size: 512, checkpoints: [BATCH_IMAGES] });
       const batchFigures = { batch_512_images: batch.images, batch_512_images_per_s: round2(batch.images / batch.seconds) };
@@ -119,7 +121,7 @@ export function registerBench(program: Command): void {
         }
       }
       const line = {
-        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, train_engine: trainEngine.name, ...engine, ...threshold, ...batchFigures, ...training,
+        backend: backend.name, version: backend.version, threads: backend.threads, simd: backend.simd, explain_engine: explainEngine, train_engine: trainEngine.name, ...engine, ...threshold, ...refine, ...batchFigures, ...training,
         ...(live ?? { pytorch: torch.reason ?? 'not measured' }), ...ratios, peak_rss_mib: peakRssMiB(),
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);
