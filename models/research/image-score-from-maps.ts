@@ -17,7 +17,7 @@ import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defectMargin } from '../../electron/engine/calibration.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
-import { scaledMaps } from '../../electron/engine/map-scale.ts';
+import { affinitiesFor, scaledMaps } from '../../electron/engine/map-scale.ts';
 import { loadModelDir } from '../../electron/engine/model-dir.ts';
 import { splitTrainVal } from '../../electron/engine/train/sampler.ts';
 
@@ -35,9 +35,10 @@ const scale = fitted;
 const rows: unknown[] = [];
 async function measure(items: readonly DatasetItem[], set: 'validation' | 'test', root: string): Promise<void> {
   for (const item of items) {
-    const explanation = await explainer.explain(await readImage(item.path), { methods: ['layercam'], fused: true });
+    const image = await readImage(item.path);
+    const explanation = await explainer.explain(image, { methods: ['layercam'], fused: true });
     const stats: Record<string, { max: number; p999: number; p99: number; mean: number }> = {};
-    for (const [map, values] of Object.entries(await scaledMaps(explanation, 'layercam', scale))) {
+    for (const [map, values] of Object.entries(await scaledMaps(explanation, 'layercam', scale, affinitiesFor(scale, image, explanation.inputSize)))) {
       const sorted = Float32Array.from(values!).sort();
       const n = sorted.length;
       stats[map] = { max: sorted[n - 1], p999: sorted[Math.floor(n * 0.999)], p99: sorted[Math.floor(n * 0.99)], mean: sorted.reduce((s, v) => s + v, 0) / n };
