@@ -49,31 +49,35 @@ export class ImageAffinities {
   static ofGrey(grey: Float32Array, width: number, height: number, params: MapRefinement): ImageAffinities {
     if (grey.length !== width * height) throw new Error(`ImageAffinities: ${grey.length} grey levels for a ${width}x${height} image`);
     const shell = new ImageAffinities(width, height, params, new Float32Array(0));
-    const k = shell.offsets.length;
-    const padded = shell.padded(grey, new Float32Array(shell.paddedWidth * (height + 2 * shell.pad)));
+    const { offsets, pad, paddedWidth } = shell;
+    const k = offsets.length;
+    const padded = shell.padded(grey, new Float32Array(paddedWidth * (height + 2 * pad)));
     const weights = new Float32Array(width * height * k);
-    const logits = new Float64Array(k);
+    const near = new Float64Array(k);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        const i = y * width + x, base = (y + shell.pad) * shell.paddedWidth + x + shell.pad;
+        const i = y * width + x, base = (y + pad) * paddedWidth + x + pad, centre = grey[i];
         let sum = 0, sumSq = 0;
         for (let o = 0; o < k; o++) {
-          const v = padded[base + shell.offsets[o]];
+          const v = padded[base + offsets[o]];
+          near[o] = v;
           sum += v;
           sumSq += v * v;
         }
         const mean = sum / k;
         const sd = Math.sqrt(Math.max(0, sumSq / k - mean * mean));
         // A flat neighbourhood (sd 0) has no structure to follow: every neighbour alike, equal weights.
-        const unit = params.spread * sd + 1e-8;
-        let top = -Infinity;
+        const scale = 1 / (params.spread * sd + 1e-8);
+        // The softmax of -|d| / unit, shifted by its largest term (the nearest grey level) to stay finite.
+        let nearest = Infinity;
         for (let o = 0; o < k; o++) {
-          logits[o] = -Math.abs(grey[i] - padded[base + shell.offsets[o]]) / unit;
-          if (logits[o] > top) top = logits[o];
+          near[o] = Math.abs(centre - near[o]);
+          if (near[o] < nearest) nearest = near[o];
         }
         let z = 0;
-        for (let o = 0; o < k; o++) { logits[o] = Math.exp(logits[o] - top); z += logits[o]; }
-        for (let o = 0; o < k; o++) weights[i * k + o] = logits[o] / z;
+        for (let o = 0; o < k; o++) { near[o] = Math.exp((nearest - near[o]) * scale); z += near[o]; }
+        const w = i * k;
+        for (let o = 0; o < k; o++) weights[w + o] = near[o] / z;
       }
     }
     return new ImageAffinities(width, height, params, weights);

@@ -17,10 +17,12 @@ import { loadModelDir } from '../../../electron/engine/model-dir.ts';
 const MODEL_DIR = join(import.meta.dirname, '../../../models/default');
 const LINE_KINDS = new Set(['scratch', 'crack']);
 /**
- * How near (px, at 512) a peak must fall to the exact mask to count as inside the defect:
- * half a layer2 cell (8 px), as a map from a stride-8 stage cannot place its peak finer.
+ * How near (px, at 512) a peak must fall to the exact mask to count as inside the defect: the
+ * maps are refined on the image's own pixels, so a peak can sit on the line itself; 2 px
+ * allows for the line's soft edge, darkened but left out of the generator's mask (which keeps
+ * the pixels the stroke covers by half or more).
  */
-const ON_DEFECT_PX = 4;
+const ON_DEFECT_PX = 2;
 
 interface DemoImage { name: string; path: string; maskPath: string | null; kind: string | null }
 

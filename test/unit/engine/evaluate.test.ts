@@ -7,7 +7,7 @@ import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
-import { scaledMaps } from '../../../electron/engine/map-scale.ts';
+import { affinitiesFor, scaledMaps } from '../../../electron/engine/map-scale.ts';
 import { loadModel } from '../../../electron/engine/model-loader.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { readTruth } from '../../../electron/engine/truth.ts';
@@ -192,6 +192,7 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
     const { val } = splitTrainVal(usable.map((item, index) => ({ index, isDefect: item.isDefect })), 0.15, 1);
     const written = await fitOnValidation(model, val.map((i) => usable[i]));
     expect(written.mapScale).toEqual(f.scale);
+    expect(written.mapScale!.refinedOnImage).toBeDefined();
     // This seeded untrained model ranks its validation split worse than chance, so no calibration is fitted.
     expect(written.calibration).toBeNull();
     const kept = await evaluate({ data: tree, model, okLabel: 'clean' });
@@ -208,7 +209,8 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
       const image = await readImage(item.path);
       const truth = (await readTruth(item, image.width, image.height))!;
       const result = await explainer.explain(image, { methods: ['layercam'], layers: CAM_LAYERS, fused: true });
-      const fused = (await scaledMaps(result, 'layercam', loaded.manifest.mapScale!)).fused!;
+      const scale = loaded.manifest.mapScale!;
+      const fused = (await scaledMaps(result, 'layercam', scale, affinitiesFor(scale, image, result.inputSize))).fused!;
       byHand.add(fused.map((v) => v * result.defectProbability), truthRegions(truth.bits, image.width));
     }
     explainer.dispose();
