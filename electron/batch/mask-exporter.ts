@@ -4,7 +4,7 @@ import { packExportItem, type PackedExportItem } from '../data/packed-export-ite
 import { initBackend } from '../engine/backend.ts';
 import { Explainer } from '../engine/explain.ts';
 import type { MapScale } from '../engine/manifest.ts';
-import { affinitiesFor, scaledMap } from '../engine/map-scale.ts';
+import { refinerFor, scaledMap } from '../engine/map-scale.ts';
 import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS, type CamLayer } from '../engine/resnet-spec.ts';
@@ -46,7 +46,7 @@ export class MaskExporter {
     if (!s.all && !(score >= s.minScore)) return { kind: 'below-score', score };
     const maps = result.maps[s.method]!;
     const map = this.mapScale
-      ? { width: image.width, height: image.height, data: await scaledMap(result, s.method, s.layer, this.mapScale, affinitiesFor(this.mapScale, image, result.inputSize)) }
+      ? { width: image.width, height: image.height, data: await scaledMap(result, s.method, s.layer, this.mapScale, await refinerFor(this.mapScale, image, result.inputSize)) }
       : s.layer === 'fused' ? maps.fused! : maps.layers[s.layer]!.normalised;
     const { mask } = maskFromMap(map, {
       threshold: s.threshold,

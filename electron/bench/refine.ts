@@ -1,5 +1,6 @@
 import { Rng } from '../data/synth/rng.ts';
-import { DEFAULT_MAP_REFINEMENT, ImageAffinities } from '../engine/refine-on-image.ts';
+import { loadOnnxRuntime } from '../engine/onnx/runtime.ts';
+import { DEFAULT_MAP_REFINEMENT, ImageAffinities, MapRefiner } from '../engine/refine-on-image.ts';
 import { median, timeIt } from './timing.ts';
 
 const SIZE = 512;
@@ -8,8 +9,9 @@ const RUNS = 5;
 
 /**
  * Median ms to refine maps on a 512x512 image (refine-on-image.ts), the cost the review and
- * the exports add per image where a model's maps are refined: the affinities once per image,
- * then the three layers' maps of one method together.
+ * the exports add per image where a model's maps are refined: in JavaScript the affinities once
+ * per image, then the three layers' maps of one method together; on onnxruntime, where it loads,
+ * the whole graph (affinities and the three maps) for one method.
  */
 export async function benchRefine(): Promise<Record<string, number>> {
   const rng = new Rng(2026);
@@ -20,8 +22,16 @@ export async function benchRefine(): Promise<Record<string, number>> {
   const refine = async (): Promise<unknown> => affinities.refine(...maps);
   await timeIt(build, WARMUP);
   await timeIt(refine, WARMUP);
-  return {
-    refine512_affinities_ms: median(await timeIt(build, RUNS)),
-    refine512_three_maps_ms: median(await timeIt(refine, RUNS)),
+  const out: Record<string, number> = {
+    refine512_js_affinities_ms: median(await timeIt(build, RUNS)),
+    refine512_js_three_maps_ms: median(await timeIt(refine, RUNS)),
   };
+  // onnxruntime is optional: without it the maps are refined in JavaScript, timed above.
+  if (await loadOnnxRuntime().then(() => true, () => false)) {
+    const onOrt = new MapRefiner(grey, SIZE, SIZE, DEFAULT_MAP_REFINEMENT, 'onnxruntime');
+    const ort = async (): Promise<unknown> => onOrt.refine(...maps);
+    await timeIt(ort, WARMUP + 2);
+    out.refine512_onnxruntime_three_maps_ms = median(await timeIt(ort, RUNS));
+  }
+  return out;
 }

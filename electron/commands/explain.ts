@@ -9,7 +9,7 @@ import { encodeNpyFloat32 } from '../data/npy.ts';
 import { initBackend } from '../engine/backend.ts';
 import { CAM_METHODS, type CamMethod } from '../engine/cam/types.ts';
 import { Explainer, type Explanation, type Map2D } from '../engine/explain.ts';
-import { affinitiesFor, scaledMaps } from '../engine/map-scale.ts';
+import { refinerFor, scaledMaps } from '../engine/map-scale.ts';
 import { mapsEngineLine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { renderMap } from '../engine/render-maps.ts';
@@ -69,9 +69,9 @@ export async function runExplain(images: string[], opts: ExplainCliOptions): Pro
       const image = await readImage(path);
       const result = await explainer.explain(image, { methods, layers: layers as CamLayer[], targetClass: opts.targetClass, fused: choices.includes('fused') });
       const stem = basename(path, extname(path));
-      const affinities = affinitiesFor(scale ?? undefined, image, result.inputSize);
+      const refiner = await refinerFor(scale ?? undefined, image, result.inputSize);
       for (const method of methods) {
-        const scaled = scale ? await scaledMaps(result, method, scale, affinities) : null;
+        const scaled = scale ? await scaledMaps(result, method, scale, refiner) : null;
         for (const choice of choices) {
           const map = pickMap(result, method, choice, scaled);
           const base = join(opts.out, `${stem}.${method}.${choice}`);

@@ -11,7 +11,7 @@ import { Explainer, type Explanation } from './explain.ts';
 import { decisionThreshold } from './calibration.ts';
 import { MapScaleFitter } from './fit-map-scale.ts';
 import type { MapScale } from './manifest.ts';
-import { affinitiesFor, scaledMaps, SCALED_MAPS } from './map-scale.ts';
+import { refinerFor, scaledMaps, SCALED_MAPS } from './map-scale.ts';
 import { loadModel } from './model-loader.ts';
 import { CAM_LAYERS } from './resnet-spec.ts';
 import { splitTrainVal } from './train/sampler.ts';
@@ -273,9 +273,9 @@ export async function evaluate(
         const truthAreas = truthRegions(mask, image.width);
         // The default masks as the review and the exports draw them.
         const drawn = defaultMaskDrawn({ kind: 'model-default' }, 'model', scale.maskedWhen === 'called-defect', result.defectProbability, cut);
-        const affinities = affinitiesFor(scale, image, result.inputSize);
+        const refiner = await refinerFor(scale, image, result.inputSize);
         for (const method of CAM_METHODS) {
-          const maps = await scaledMaps(result, method, scale, affinities);
+          const maps = await scaledMaps(result, method, scale, refiner);
           keys.forEach((key, k) => {
             if (key.method !== method) return;
             const m = maps[key.map]!;

@@ -3,7 +3,7 @@ import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import type { MapRefinement, MapScale } from './manifest.ts';
 import type { RasterImage } from '../data/image-io.ts';
 import { scaledMaps, SCALED_MAPS, type RawMaps } from './map-scale.ts';
-import { DEFAULT_MAP_REFINEMENT, ImageAffinities } from './refine-on-image.ts';
+import { DEFAULT_MAP_REFINEMENT, MapRefiner } from './refine-on-image.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
 /** What explain must give for a map scale: every method and layer; the fused map is made from the raws. */
@@ -118,9 +118,9 @@ export class MapScaleFitter {
       const regions = truthRegions(truth === 'ok' ? new Uint8Array(width * height) : truth, width);
       // An image called OK is drawn empty: its maps need no scaling.
       const dark = calledDefect !== undefined && !calledDefect(index) ? new Float32Array(width * height) : null;
-      const affinities = this.refine && !dark ? ImageAffinities.ofImage(await image!(), inputSize!, this.refine) : undefined;
+      const refiner = this.refine && !dark ? await MapRefiner.ofImage(await image!(), inputSize!, this.refine) : undefined;
       for (const [i, method] of CAM_METHODS.entries()) {
-        const scaled = dark ? null : await scaledMaps(maps, method, scale, affinities);
+        const scaled = dark ? null : await scaledMaps(maps, method, scale, refiner);
         SCALED_MAPS.forEach((map, j) => {
           const values = dark ?? scaled![map]!;
           pooled[i][j].add(values, regions);

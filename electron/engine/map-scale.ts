@@ -4,7 +4,7 @@ import { upsample } from './cam/resize.ts';
 import type { CamMethod } from './cam/types.ts';
 import type { Map2D } from './explain.ts';
 import type { MapScale } from './manifest.ts';
-import { ImageAffinities, resizeMap } from './refine-on-image.ts';
+import { MapRefiner, resizeMap } from './refine-on-image.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
 
 export const SCALED_MAPS = [...CAM_LAYERS, 'fused'] as const;
@@ -31,17 +31,17 @@ async function upsampledOver(raw: Map2D, [height, width]: [number, number], divi
 }
 
 /** Raw maps over their divisors at the image's size: refined on the image first (together) where the scale says so. */
-async function ratioMaps(maps: Array<{ raw: Map2D; divisor: number }>, imageSize: [number, number], scale: MapScale, affinities: ImageAffinities | undefined): Promise<Float32Array[]> {
+async function ratioMaps(maps: Array<{ raw: Map2D; divisor: number }>, imageSize: [number, number], scale: MapScale, refiner: MapRefiner | undefined): Promise<Float32Array[]> {
   if (!scale.refinedOnImage) return Promise.all(maps.map(({ raw, divisor }) => upsampledOver(raw, imageSize, divisor)));
-  if (!affinities) throw new Error("scaledMaps: this model's maps are refined on the image (mapScale.refinedOnImage): pass the image's affinities");
-  const at: [number, number] = [affinities.height, affinities.width];
+  if (!refiner) throw new Error("scaledMaps: this model's maps are refined on the image (mapScale.refinedOnImage): pass the image's refiner");
+  const at: [number, number] = [refiner.height, refiner.width];
   const upsampled = await Promise.all(maps.map(({ raw, divisor }) => upsampledOver(raw, at, divisor)));
-  return affinities.refine(...upsampled).map((map) => resizeMap(map, at, imageSize));
+  return (await refiner.refine(...upsampled)).map((map) => resizeMap(map, at, imageSize));
 }
 
-/** The affinities scaledMaps needs of an image under `scale`, at the size the network saw it; undefined where the scale does not refine. */
-export function affinitiesFor(scale: MapScale | undefined, image: RasterImage, inputSize: [number, number]): ImageAffinities | undefined {
-  return scale?.refinedOnImage ? ImageAffinities.ofImage(image, inputSize, scale.refinedOnImage) : undefined;
+/** The refiner scaledMaps needs of an image under `scale`, at the size the network saw it; undefined where the scale does not refine. */
+export async function refinerFor(scale: MapScale | undefined, image: RasterImage, inputSize: [number, number]): Promise<MapRefiner | undefined> {
+  return scale?.refinedOnImage ? MapRefiner.ofImage(image, inputSize, scale.refinedOnImage) : undefined;
 }
 
 /**
@@ -52,13 +52,13 @@ export function affinitiesFor(scale: MapScale | undefined, image: RasterImage, i
  * after upsampling). Unlike the min-max normalised maps, these mean the same on every image, so
  * one threshold serves them all and an OK image's map stays dark. Where the scale says the maps
  * are refined on the image (refinedOnImage), each layer's map is refined at the network's input
- * size before it is divided, clamped and fused, with the image's `affinities` (affinitiesFor).
+ * size before it is divided, clamped and fused, with the image's `refiner` (refinerFor).
  */
-export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale: MapScale, affinities?: ImageAffinities): Promise<Partial<Record<ScaledMapName, Float32Array>>> {
+export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale: MapScale, refiner?: MapRefiner): Promise<Partial<Record<ScaledMapName, Float32Array>>> {
   const layers = explanation.maps[method]?.layers;
   if (!layers) throw new Error(`scaledMaps: the explanation has no ${method} maps`);
   const present = CAM_LAYERS.filter((layer) => layers[layer]?.raw);
-  const ratios = await ratioMaps(present.map((layer) => ({ raw: layers[layer]!.raw, divisor: scale.methods[method].divisor[layer] })), explanation.imageSize, scale, affinities);
+  const ratios = await ratioMaps(present.map((layer) => ({ raw: layers[layer]!.raw, divisor: scale.methods[method].divisor[layer] })), explanation.imageSize, scale, refiner);
   const out: Partial<Record<ScaledMapName, Float32Array>> = {};
   let fused: Float32Array | undefined;
   for (const [j, layer] of present.entries()) {
@@ -78,8 +78,8 @@ export async function scaledMaps(explanation: RawMaps, method: CamMethod, scale:
 }
 
 /** One map (a layer or the fusion of the layers the explanation holds) on the model's scale. */
-export async function scaledMap(explanation: RawMaps, method: CamMethod, map: ScaledMapName, scale: MapScale, affinities?: ImageAffinities): Promise<Float32Array> {
-  const maps = await scaledMaps(explanation, method, scale, affinities);
+export async function scaledMap(explanation: RawMaps, method: CamMethod, map: ScaledMapName, scale: MapScale, refiner?: MapRefiner): Promise<Float32Array> {
+  const maps = await scaledMaps(explanation, method, scale, refiner);
   const m = maps[map];
   if (!m) throw new Error(`scaledMap: the explanation has no ${method} ${map} map`);
   return m;

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RasterImage } from '../data/image-io.ts';
 import type { MapRefinement } from './manifest.ts';
+import { chooseExplainEngine } from './onnx/onnx-evidence.ts';
+import { neighbourOffsets, refineOnOnnxRuntime } from './onnx/refine-graph.ts';
 import { resizeForNetwork } from './preprocess.ts';
 
 /**
@@ -33,17 +35,7 @@ export class ImageAffinities {
   private constructor(readonly width: number, readonly height: number, private readonly params: MapRefinement, private readonly weights: Float32Array) {
     this.pad = Math.max(...params.dilations);
     this.paddedWidth = width + 2 * this.pad;
-    this.offsets = Int32Array.from(params.dilations.flatMap((d) => [[-d, -d], [-d, 0], [-d, d], [0, -d], [0, d], [d, -d], [d, 0], [d, d]]).map(([dy, dx]) => dy * this.paddedWidth + dx));
-  }
-
-  /** The affinities of `image`'s grey levels (Rec. 601 luma) at [height, width]. */
-  static ofImage(image: RasterImage, [height, width]: [number, number], params: MapRefinement): ImageAffinities {
-    const t = resizeForNetwork(image, 1, height, width);
-    try {
-      return ImageAffinities.ofGrey(t.dataSync() as Float32Array, width, height, params);
-    } finally {
-      t.dispose();
-    }
+    this.offsets = Int32Array.from(neighbourOffsets(params.dilations).map(([dy, dx]) => dy * this.paddedWidth + dx));
   }
 
   static ofGrey(grey: Float32Array, width: number, height: number, params: MapRefinement): ImageAffinities {
@@ -136,6 +128,44 @@ export class ImageAffinities {
       for (let j = 0; j < 3; j++) [cur[j], next[j]] = [next[j], cur[j]];
     }
     return cur.slice(0, count);
+  }
+}
+
+/** `image`'s grey levels (Rec. 601 luma) at [height, width], as the network saw it. */
+export function greyAt(image: RasterImage, [height, width]: [number, number]): Float32Array {
+  const t = resizeForNetwork(image, 1, height, width);
+  try {
+    return t.dataSync() as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
+ * Refines maps on one image: on onnxruntime where the maps are computed there (one graph,
+ * affinities included, refine-graph.ts), else with ImageAffinities in JavaScript; both give the
+ * same maps (to float32 rounding).
+ */
+export class MapRefiner {
+  private affinities?: ImageAffinities;
+
+  constructor(private readonly grey: Float32Array, readonly width: number, readonly height: number, private readonly params: MapRefinement, readonly engine: 'onnxruntime' | 'javascript') {
+    if (grey.length !== width * height) throw new Error(`MapRefiner: ${grey.length} grey levels for a ${width}x${height} image`);
+  }
+
+  /** A refiner for `image` at [height, width] on the engine that computes the maps (KIZU_EXPLAIN_ENGINE), unless `engine` says which. */
+  static async ofImage(image: RasterImage, size: [number, number], params: MapRefinement, engine?: MapRefiner['engine']): Promise<MapRefiner> {
+    const chosen = engine ?? ((await chooseExplainEngine()).name === 'onnxruntime' ? 'onnxruntime' : 'javascript');
+    return new MapRefiner(greyAt(image, size), size[1], size[0], params, chosen);
+  }
+
+  /** Each of `maps` (width x height, row-major) refined on the image; new arrays. */
+  async refine(...maps: Float32Array[]): Promise<Float32Array[]> {
+    for (const map of maps) if (map.length !== this.width * this.height) throw new Error(`MapRefiner.refine: a map of ${map.length} values for a ${this.width}x${this.height} image`);
+    if (maps.length === 0) return [];
+    if (this.engine === 'onnxruntime') return refineOnOnnxRuntime(this.grey, this.height, this.width, maps, this.params);
+    this.affinities ??= ImageAffinities.ofGrey(this.grey, this.width, this.height, this.params);
+    return this.affinities.refine(...maps);
   }
 }
 

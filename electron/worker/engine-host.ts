@@ -5,8 +5,8 @@ import { describeBackend, initBackend, type BackendInfo } from '../engine/backen
 import { decisionThreshold } from '../engine/calibration.ts';
 import { Explainer, type ExplainEngineInfo, type Explanation } from '../engine/explain.ts';
 import type { Manifest, MapScale } from '../engine/manifest.ts';
-import { affinitiesFor, scaledMaps } from '../engine/map-scale.ts';
-import type { ImageAffinities } from '../engine/refine-on-image.ts';
+import { refinerFor, scaledMaps } from '../engine/map-scale.ts';
+import type { MapRefiner } from '../engine/refine-on-image.ts';
 import { chooseMapsEngine, type MapsEngine } from '../engine/maps-engine.ts';
 import { loadModel } from '../engine/model-loader.ts';
 import { CAM_LAYERS } from '../engine/resnet-spec.ts';
@@ -53,7 +53,7 @@ function mapThresholdsOf(scale: MapScale): NonNullable<ModelSummary['mapThreshol
 }
 
 /** One method's maps per image and, where the model has a map scale, on it (engine/map-scale.ts). */
-async function toWireMaps(result: Explanation, method: CamMethodName, scale: MapScale | undefined, affinities: ImageAffinities | undefined): Promise<MapsByScale> {
+async function toWireMaps(result: Explanation, method: CamMethodName, scale: MapScale | undefined, refiner: MapRefiner | undefined): Promise<MapsByScale> {
   const maps = result.maps[method];
   if (!maps?.fused) throw new Error(`the engine returned no ${method} maps`);
   const layer = (name: (typeof CAM_LAYERS)[number]) => {
@@ -63,7 +63,7 @@ async function toWireMaps(result: Explanation, method: CamMethodName, scale: Map
   };
   const perImage = { layer2: layer('layer2'), layer3: layer('layer3'), layer4: layer('layer4'), fused: maps.fused };
   if (!scale) return { 'per-image': perImage };
-  const scaled = await scaledMaps(result, method, scale, affinities);
+  const scaled = await scaledMaps(result, method, scale, refiner);
   const [height, width] = result.imageSize;
   const wire = (name: MapLayer): WireMap => ({ width, height, data: scaled[name]! });
   return { 'per-image': perImage, model: { layer2: wire('layer2'), layer3: wire('layer3'), layer4: wire('layer4'), fused: wire('fused') } };
@@ -175,8 +175,8 @@ export class EngineHost {
           calibrated: result.calibrated,
           maps: {},
         };
-        const affinities = affinitiesFor(model.manifest.mapScale, image, result.inputSize);
-        for (const m of missing) fresh.maps[m] = await toWireMaps(result, m, model.manifest.mapScale, affinities);
+        const refiner = await refinerFor(model.manifest.mapScale, image, result.inputSize);
+        for (const m of missing) fresh.maps[m] = await toWireMaps(result, m, model.manifest.mapScale, refiner);
         return fresh;
       });
       if (this.model?.generation === model.generation) this.cache.set(key, entry);

@@ -16,7 +16,7 @@ import { openDataset } from '../../electron/data/datasets.ts';
 import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
-import { affinitiesFor, scaledMap, type ScaledMapName } from '../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMap, type ScaledMapName } from '../../electron/engine/map-scale.ts';
 import { loadModel } from '../../electron/engine/model-loader.ts';
 import { CAM_LAYERS } from '../../electron/engine/resnet-spec.ts';
 import { readTruth } from '../../electron/engine/truth.ts';
@@ -81,7 +81,7 @@ for (const [n, item] of items.entries()) {
   const { width: w, height: h } = image;
   const layers = mapName === 'fused' ? [...CAM_LAYERS] : [mapName];
   const result = await explainer.explain(image, { methods: ['layercam'], layers, fused: false });
-  const map = await scaledMap(result, 'layercam', mapName, scale, affinitiesFor(scale, image, result.inputSize));
+  const map = await scaledMap(result, 'layercam', mapName, scale, await refinerFor(scale, image, result.inputSize));
   const predicted = thicken(outline(Uint8Array.from(map, (v) => (v >= threshold ? 1 : 0)), w, h), w, h);
   const truthBits = (await readTruth(item, w, h))?.bits ?? new Uint8Array(w * h);
   const truth = thicken(outline(truthBits, w, h), w, h);

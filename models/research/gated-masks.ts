@@ -20,7 +20,7 @@ import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
 import { okImageFloor } from '../../electron/engine/fit-map-scale.ts';
-import { affinitiesFor, scaledMaps } from '../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMaps } from '../../electron/engine/map-scale.ts';
 import { loadModelDir } from '../../electron/engine/model-dir.ts';
 import { splitTrainVal } from '../../electron/engine/train/sampler.ts';
 import { readTruth } from '../../electron/engine/truth.ts';
@@ -42,7 +42,7 @@ async function measure(items: readonly DatasetItem[], root: string): Promise<Row
   for (const item of items) {
     const image = await readImage(item.path);
     const e = await explainer.explain(image, { methods: ['layercam'], fused: false });
-    const map = (await scaledMaps(e, 'layercam', scale, affinitiesFor(scale, image, e.inputSize)))['fused']!;
+    const map = (await scaledMaps(e, 'layercam', scale, await refinerFor(scale, image, e.inputSize)))['fused']!;
     const truth = item.isDefect ? (await readTruth(item, image.width, image.height))?.bits ?? null : null;
     if (item.isDefect && !truth) continue;
     rows.push({ name: relative(root, item.path), p: e.defectProbability, truth, map });

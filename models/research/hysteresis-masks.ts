@@ -17,7 +17,7 @@ import { readImage } from '../../electron/data/image-io.ts';
 import { emptyCounts, iouDefect, miou, segmentationCounts } from '../../electron/data/metrics.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
-import { affinitiesFor, scaledMap, type ScaledMapName } from '../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMap, type ScaledMapName } from '../../electron/engine/map-scale.ts';
 import { loadModel } from '../../electron/engine/model-loader.ts';
 import { CAM_LAYERS } from '../../electron/engine/resnet-spec.ts';
 import { readTruth, truthPath } from '../../electron/engine/truth.ts';
@@ -69,7 +69,7 @@ for (const item of test) {
   const truth = (await readTruth(item, w, h))!.bits;
   const layers = mapName === 'fused' ? [...CAM_LAYERS] : [mapName];
   const result = await explainer.explain(image, { methods: ['layercam'], layers, fused: false });
-  const map = await scaledMap(result, 'layercam', mapName, scale, affinitiesFor(scale, image, result.inputSize));
+  const map = await scaledMap(result, 'layercam', mapName, scale, await refinerFor(scale, image, result.inputSize));
   ratios.forEach((r, k) => {
     const mask = hysteresis(map, w, h, threshold, threshold * r);
     segmentationCounts(mask, truth, counts[k]);

@@ -17,7 +17,7 @@ import { readImage } from '../../electron/data/image-io.ts';
 import { initBackend } from '../../electron/engine/backend.ts';
 import { defectMargin } from '../../electron/engine/calibration.ts';
 import { Explainer } from '../../electron/engine/explain.ts';
-import { affinitiesFor, scaledMaps } from '../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMaps } from '../../electron/engine/map-scale.ts';
 import { loadModelDir } from '../../electron/engine/model-dir.ts';
 import { splitTrainVal } from '../../electron/engine/train/sampler.ts';
 
@@ -38,7 +38,7 @@ async function measure(items: readonly DatasetItem[], set: 'validation' | 'test'
     const image = await readImage(item.path);
     const explanation = await explainer.explain(image, { methods: ['layercam'], fused: true });
     const stats: Record<string, { max: number; p999: number; p99: number; mean: number }> = {};
-    for (const [map, values] of Object.entries(await scaledMaps(explanation, 'layercam', scale, affinitiesFor(scale, image, explanation.inputSize)))) {
+    for (const [map, values] of Object.entries(await scaledMaps(explanation, 'layercam', scale, await refinerFor(scale, image, explanation.inputSize)))) {
       const sorted = Float32Array.from(values!).sort();
       const n = sorted.length;
       stats[map] = { max: sorted[n - 1], p999: sorted[Math.floor(n * 0.999)], p99: sorted[Math.floor(n * 0.99)], mean: sorted.reduce((s, v) => s + v, 0) / n };

@@ -11,7 +11,7 @@ import { maskBits } from '../../../electron/data/mask-pixels.ts';
 import type { SynthManifest } from '../../../electron/data/synth/generate.ts';
 import { useBackend } from '../../../electron/engine/backend.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
-import { affinitiesFor, scaledMaps } from '../../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMaps } from '../../../electron/engine/map-scale.ts';
 import { loadModelDir } from '../../../electron/engine/model-dir.ts';
 
 const MODEL_DIR = join(import.meta.dirname, '../../../models/default');
@@ -73,7 +73,7 @@ beforeAll(async () => {
     const raster = await readImage(image.path);
     const explanation = await explainer.explain(raster, { methods: ['layercam'] });
     const [height, width] = explanation.imageSize;
-    const maps = await scaledMaps(explanation, 'layercam', scale, affinitiesFor(scale, raster, explanation.inputSize));
+    const maps = await scaledMaps(explanation, 'layercam', scale, await refinerFor(scale, raster, explanation.inputSize));
     const fused = maps.fused!;
     const { mask } = maskFromMap({ width, height, data: fused }, { threshold: { kind: 'value', value: threshold }, cleanup: DEFAULT_MASK_PARAMS.cleanup });
     // As the review screen and the exports draw it: none on an image the model calls OK, where its thresholds were fitted so.

@@ -7,7 +7,7 @@ import { generateDataset } from '../../../electron/data/synth/generate.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
 import { evaluate, formatEvaluation } from '../../../electron/engine/evaluate.ts';
 import { Explainer } from '../../../electron/engine/explain.ts';
-import { affinitiesFor, scaledMaps } from '../../../electron/engine/map-scale.ts';
+import { refinerFor, scaledMaps } from '../../../electron/engine/map-scale.ts';
 import { loadModel } from '../../../electron/engine/model-loader.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 import { readTruth } from '../../../electron/engine/truth.ts';
@@ -210,7 +210,7 @@ describe('kizu evaluate per defect kind', { timeout: 300_000 }, () => {
       const truth = (await readTruth(item, image.width, image.height))!;
       const result = await explainer.explain(image, { methods: ['layercam'], layers: CAM_LAYERS, fused: true });
       const scale = loaded.manifest.mapScale!;
-      const fused = (await scaledMaps(result, 'layercam', scale, affinitiesFor(scale, image, result.inputSize))).fused!;
+      const fused = (await scaledMaps(result, 'layercam', scale, await refinerFor(scale, image, result.inputSize))).fused!;
       byHand.add(fused.map((v) => v * result.defectProbability), truthRegions(truth.bits, image.width));
     }
     explainer.dispose();

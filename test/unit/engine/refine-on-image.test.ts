@@ -5,8 +5,8 @@ import { initBackend } from '../../../electron/engine/backend.ts';
 import { CAM_METHODS } from '../../../electron/engine/cam/types.ts';
 import { MapScaleFitter } from '../../../electron/engine/fit-map-scale.ts';
 import { mapScaleSchema, type MapScale } from '../../../electron/engine/manifest.ts';
-import { affinitiesFor, scaledMaps, type RawMaps } from '../../../electron/engine/map-scale.ts';
-import { DEFAULT_MAP_REFINEMENT, ImageAffinities, resizeMap } from '../../../electron/engine/refine-on-image.ts';
+import { refinerFor, scaledMaps, type RawMaps } from '../../../electron/engine/map-scale.ts';
+import { DEFAULT_MAP_REFINEMENT, greyAt, ImageAffinities, MapRefiner, resizeMap } from '../../../electron/engine/refine-on-image.ts';
 import { CAM_LAYERS } from '../../../electron/engine/resnet-spec.ts';
 
 beforeAll(async () => { await initBackend(); });
@@ -76,13 +76,25 @@ describe('maps refined on the image (pixel-adaptive affinities)', () => {
     expect(() => ImageAffinities.ofGrey(new Float32Array(10), SIZE, SIZE, DEFAULT_MAP_REFINEMENT)).toThrow(/10 grey levels/);
   });
 
-  it('builds from a colour raster at the network\'s input size, as its luma', () => {
+  it('reads a colour raster at the network\'s input size, as its luma', async () => {
     const grey = scratchedSurface();
     const colour = { width: SIZE, height: SIZE, channels: 3 as const, bitDepth: 8 as const, data: Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => grey[Math.floor(i / 3)]) };
-    const fromColour = ImageAffinities.ofImage(colour, [SIZE, SIZE], DEFAULT_MAP_REFINEMENT);
-    const [a] = fromColour.refine(coarseBump()), [b] = affinities.refine(coarseBump());
+    const [a] = await (await MapRefiner.ofImage(colour, [SIZE, SIZE], DEFAULT_MAP_REFINEMENT, 'javascript')).refine(coarseBump());
+    const [b] = affinities.refine(coarseBump());
     a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 4));
-    expect(ImageAffinities.ofImage(colour, [32, 32], DEFAULT_MAP_REFINEMENT).width).toBe(32);
+    expect(greyAt(colour, [32, 48])).toHaveLength(32 * 48);
+  });
+
+  it('refines on onnxruntime as in JavaScript, maps of every height alike', async () => {
+    const maps = [coarseBump(), coarseBump().map((v, i) => v * 0.3 + (i % 5) / 50)];
+    const grey = scratchedSurface();
+    const onOrt = new MapRefiner(grey, SIZE, SIZE, DEFAULT_MAP_REFINEMENT, 'onnxruntime');
+    const inJs = new MapRefiner(grey, SIZE, SIZE, DEFAULT_MAP_REFINEMENT, 'javascript');
+    const [ort, js] = [await onOrt.refine(...maps), await inJs.refine(...maps)];
+    expect(ort).toHaveLength(2);
+    ort.forEach((m, j) => m.forEach((v, i) => expect(Math.abs(v - js[j][i])).toBeLessThan(1e-5)));
+    expect([LINE_X, LINE_X + 1]).toContain(argmaxX(ort[0]));
+    await expect(onOrt.refine(new Float32Array(10))).rejects.toThrow(/10 values for a 64x64 image/);
   });
 
   it('resizes a refined map to the image with tf\'s bilinear, and leaves a same-size one as it is', () => {
@@ -111,14 +123,14 @@ describe("the model's scale with maps refined on the image", () => {
   it('divides, clamps and fuses the refined maps, and needs the image to do it', async () => {
     const e = rawMaps(coarseBump());
     await expect(scaledMaps(e, 'layercam', refinedScale)).rejects.toThrow(/refined on the image/);
-    const affinities = affinitiesFor(refinedScale, image, [SIZE, SIZE])!;
-    const maps = await scaledMaps(e, 'layercam', refinedScale, affinities);
-    const [expected] = affinities.refine(coarseBump());
-    maps.layer2!.forEach((v, i) => expect(v).toBeCloseTo(expected[i] / 2, 5));
-    maps.fused!.forEach((v, i) => expect(v).toBeCloseTo(Math.tanh(expected[i]), 5));
+    const refiner = (await refinerFor(refinedScale, image, [SIZE, SIZE]))!;
+    const maps = await scaledMaps(e, 'layercam', refinedScale, refiner);
+    const [expected] = ImageAffinities.ofGrey(grey, SIZE, SIZE, DEFAULT_MAP_REFINEMENT).refine(coarseBump());
+    maps.layer2!.forEach((v, i) => expect(v).toBeCloseTo(expected[i] / 2, 4));
+    maps.fused!.forEach((v, i) => expect(v).toBeCloseTo(Math.tanh(expected[i]), 4));
     expect([LINE_X, LINE_X + 1]).toContain(argmaxX(maps.fused!));
     const { refinedOnImage: _, ...plain } = refinedScale;
-    expect(affinitiesFor(plain, image, [SIZE, SIZE])).toBeUndefined();
+    expect(await refinerFor(plain, image, [SIZE, SIZE])).toBeUndefined();
   });
 
   it('survives the manifest schema, which refuses a refinement with no passes', () => {
@@ -145,7 +157,7 @@ describe("the model's scale with maps refined on the image", () => {
     const plain = await unrefined.finish((i) => i < 2);
     expect(plain.refinedOnImage).toBeUndefined();
     const iou = async (s: MapScale) => {
-      const map = (await scaledMaps(rawMaps(coarseBump()), 'layercam', s, affinitiesFor(s, image, [SIZE, SIZE])))['layer2']!;
+      const map = (await scaledMaps(rawMaps(coarseBump()), 'layercam', s, await refinerFor(s, image, [SIZE, SIZE])))['layer2']!;
       const counts = emptyCounts();
       segmentationCounts(map.map((v) => (v >= s.methods.layercam.threshold.layer2! ? 1 : 0)), truth, counts);
       return iouDefect(counts);
