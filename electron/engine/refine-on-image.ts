@@ -13,6 +13,40 @@ import { resizeForNetwork } from './preprocess.ts';
  */
 export const DEFAULT_MAP_REFINEMENT: MapRefinement = { method: 'pixel-adaptive', iterations: 10, dilations: [1, 2, 4, 8, 12, 24], spread: 0.1 };
 
+/** Where each pixel's neighbours lie in a copy of the image padded by the largest dilation. */
+class NeighbourGrid {
+  readonly pad: number;
+  readonly paddedWidth: number;
+  readonly paddedSize: number;
+  /** Neighbour o of pixel (x, y) is padded[(y + pad) * paddedWidth + x + pad + offsets[o]]. */
+  readonly offsets: Int32Array;
+
+  constructor(readonly width: number, readonly height: number, dilations: readonly number[]) {
+    this.pad = Math.max(...dilations);
+    this.paddedWidth = width + 2 * this.pad;
+    this.paddedSize = this.paddedWidth * (height + 2 * this.pad);
+    this.offsets = Int32Array.from(neighbourOffsets(dilations).map(([dy, dx]) => dy * this.paddedWidth + dx));
+  }
+
+  /** Index of pixel (x, y) in the padded copy. */
+  at(x: number, y: number): number {
+    return (y + this.pad) * this.paddedWidth + x + this.pad;
+  }
+
+  /** `values` with its border repeated `pad` pixels outwards, as the neighbours past the edge. */
+  padded(values: Float32Array, into = new Float32Array(this.paddedSize)): Float32Array {
+    const { width, height, pad, paddedWidth } = this;
+    for (let py = 0; py < height + 2 * pad; py++) {
+      const row = Math.min(height - 1, Math.max(0, py - pad)) * width;
+      const out = py * paddedWidth;
+      into.fill(values[row], out, out + pad);
+      into.set(values.subarray(row, row + width), out + pad);
+      into.fill(values[row + width - 1], out + pad + width, out + paddedWidth);
+    }
+    return into;
+  }
+}
+
 /**
  * Each pixel's affinity to its neighbours on one image, for refining maps on it: a stage map
  * has one value per 8-32 px cell, so its peak sits at a cell centre, up to 6 px off a 2 px line,
@@ -27,28 +61,27 @@ export const DEFAULT_MAP_REFINEMENT: MapRefinement = { method: 'pixel-adaptive',
  * weights take 4 bytes per pixel per neighbour.
  */
 export class ImageAffinities {
-  private readonly pad: number;
-  private readonly paddedWidth: number;
-  /** Neighbour o of pixel (x, y) is padded[(y + pad) * paddedWidth + x + pad + offsets[o]]. */
-  private readonly offsets: Int32Array;
+  private constructor(private readonly grid: NeighbourGrid, private readonly params: MapRefinement, private readonly weights: Float32Array) {}
 
-  private constructor(readonly width: number, readonly height: number, private readonly params: MapRefinement, private readonly weights: Float32Array) {
-    this.pad = Math.max(...params.dilations);
-    this.paddedWidth = width + 2 * this.pad;
-    this.offsets = Int32Array.from(neighbourOffsets(params.dilations).map(([dy, dx]) => dy * this.paddedWidth + dx));
+  get width(): number {
+    return this.grid.width;
+  }
+
+  get height(): number {
+    return this.grid.height;
   }
 
   static ofGrey(grey: Float32Array, width: number, height: number, params: MapRefinement): ImageAffinities {
     if (grey.length !== width * height) throw new Error(`ImageAffinities: ${grey.length} grey levels for a ${width}x${height} image`);
-    const shell = new ImageAffinities(width, height, params, new Float32Array(0));
-    const { offsets, pad, paddedWidth } = shell;
+    const grid = new NeighbourGrid(width, height, params.dilations);
+    const { offsets } = grid;
     const k = offsets.length;
-    const padded = shell.padded(grey, new Float32Array(paddedWidth * (height + 2 * pad)));
+    const padded = grid.padded(grey);
     const weights = new Float32Array(width * height * k);
     const near = new Float64Array(k);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        const i = y * width + x, base = (y + pad) * paddedWidth + x + pad, centre = grey[i];
+        const i = y * width + x, base = grid.at(x, y), centre = grey[i];
         let sum = 0, sumSq = 0;
         for (let o = 0; o < k; o++) {
           const v = padded[base + offsets[o]];
@@ -72,20 +105,7 @@ export class ImageAffinities {
         for (let o = 0; o < k; o++) weights[w + o] = near[o] / z;
       }
     }
-    return new ImageAffinities(width, height, params, weights);
-  }
-
-  /** `values` with its border repeated `pad` pixels outwards, as the neighbours past the edge. */
-  private padded(values: Float32Array, into: Float32Array): Float32Array {
-    const { width, height, pad, paddedWidth } = this;
-    for (let py = 0; py < height + 2 * pad; py++) {
-      const row = Math.min(height - 1, Math.max(0, py - pad)) * width;
-      const out = py * paddedWidth;
-      into.fill(values[row], out, out + pad);
-      into.set(values.subarray(row, row + width), out + pad);
-      into.fill(values[row + width - 1], out + pad + width, out + paddedWidth);
-    }
-    return into;
+    return new ImageAffinities(grid, params, weights);
   }
 
   /**
@@ -100,19 +120,19 @@ export class ImageAffinities {
   }
 
   private refineUpToThree(maps: Float32Array[]): Float32Array[] {
-    const { width, height, pad, paddedWidth, offsets, weights } = this;
+    const { grid, weights } = this;
+    const { width, height, offsets } = grid;
     const k = offsets.length, n = width * height, count = maps.length;
-    const size = paddedWidth * (height + 2 * pad);
     // A missing second or third map walks a zero buffer: cheaper than a loop over the maps.
     const cur = [0, 1, 2].map((j) => (j < count ? Float32Array.from(maps[j]) : new Float32Array(n)));
     const next = [0, 1, 2].map(() => new Float32Array(n));
-    const pads = [0, 1, 2].map(() => new Float32Array(size));
+    const pads = [0, 1, 2].map(() => new Float32Array(grid.paddedSize));
     for (let t = 0; t < this.params.iterations; t++) {
-      for (let j = 0; j < 3; j++) if (j < count || t === 0) this.padded(cur[j], pads[j]);
+      for (let j = 0; j < 3; j++) if (j < count || t === 0) grid.padded(cur[j], pads[j]);
       const [p0, p1, p2] = pads, [n0, n1, n2] = next;
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
-          const i = y * width + x, base = (y + pad) * paddedWidth + x + pad, w = i * k;
+          const i = y * width + x, base = grid.at(x, y), w = i * k;
           let s0 = 0, s1 = 0, s2 = 0;
           for (let o = 0; o < k; o++) {
             const weight = weights[w + o], at = base + offsets[o];
