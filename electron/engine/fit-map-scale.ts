@@ -1,7 +1,7 @@
+import type { RasterImage } from '../data/image-io.ts';
 import { binOf, POOLED_BINS, PooledPixelMetrics, truthRegions } from '../data/pooled-metrics.ts';
 import { CAM_METHODS, type CamMethod } from './cam/types.ts';
 import type { MapRefinement, MapScale } from './manifest.ts';
-import type { RasterImage } from '../data/image-io.ts';
 import { scaledMaps, SCALED_MAPS, type RawMaps } from './map-scale.ts';
 import { DEFAULT_MAP_REFINEMENT, MapRefiner } from './refine-on-image.ts';
 import { CAM_LAYERS, type CamLayer } from './resnet-spec.ts';
