@@ -36,7 +36,8 @@ const model = await loadModelDir(a.model);
 const explainer = Explainer.fromModel(model);
 model.net.dispose();
 if (!model.manifest.mapScale) throw new Error(`${a.model} has no map scale`);
-const scale = model.manifest.mapScale;
+// The model's scale without its own refinement, if it has one: this script compares raw against refined.
+const { refinedOnImage: _, ...scale } = model.manifest.mapScale;
 
 /** Per pixel, the softmax weights over its neighbours (OFFSETS order), clamped at the border. */
 function affinities(gray: Float32Array, width: number, height: number): { index: Int32Array; weight: Float32Array } {
