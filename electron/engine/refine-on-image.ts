@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RasterImage } from '../data/image-io.ts';
+import { upsample } from './cam/resize.ts';
 import type { MapRefinement } from './manifest.ts';
 import { chooseExplainEngine } from './onnx/onnx-evidence.ts';
 import { neighbourOffsets, refineOnOnnxRuntime } from './onnx/refine-graph.ts';
@@ -189,10 +190,10 @@ export class MapRefiner {
   }
 }
 
-/** tf's bilinear resize of a row-major map, for bringing a refined map from the input's size to the image's. */
+/** A row-major map brought from the input's size to the image's by explain's own bilinear upsample. */
 export function resizeMap(map: Float32Array, [fromHeight, fromWidth]: [number, number], [height, width]: [number, number]): Float32Array {
   if (fromHeight === height && fromWidth === width) return map;
-  const t = tf.tidy(() => tf.squeeze(tf.image.resizeBilinear(tf.tensor3d(map, [fromHeight, fromWidth, 1]), [height, width], false, true), [2]));
+  const t = tf.tidy(() => upsample(tf.tensor2d(map, [fromHeight, fromWidth]), height, width));
   try {
     return t.dataSync() as Float32Array;
   } finally {
