@@ -222,6 +222,8 @@ export interface ModelSummary {
   masksOnCalledDefect: boolean;
   /** Whether the maps on the model's scale are refined on the image's own pixels (mapScale.refinedOnImage). */
   mapsRefinedOnImage: boolean;
+  /** Whether the maps take every position that votes defect, not only the top-k head's chosen ones (manifest.camScore 'logit-and-position-margins'). */
+  mapsFromEveryVote: boolean;
 }
 
 export interface EngineInfo {

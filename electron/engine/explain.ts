@@ -156,7 +156,7 @@ export class Explainer {
     const inputSize: [number, number] = [x.shape[1], x.shape[2]];
     const pass = await (async () => {
       try {
-        return await source.gather(x, layers, targetClass);
+        return await source.gather(x, layers, targetClass, this.manifest.camScore ?? 'logit');
       } finally {
         x.dispose();
       }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { datasetSplitSchema } from '../data/split-record.ts';
 import { calibrationSchema } from './calibration.ts';
+import { CAM_SCORES } from './cam/types.ts';
 import { trainedMasksSchema } from './trained-masks.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -100,6 +101,9 @@ export const manifestSchema = z
       notes: z.array(z.string()).default([]),
     }),
     metrics: z.record(z.string(), z.unknown()).default({}),
+    // The score y_c the CAMs differentiate (cam/types.ts CamScore); absent in models trained
+    // before it existed: the target's logit. The map scale is fitted on maps of this score.
+    camScore: z.enum(CAM_SCORES).optional(),
     // Absent in models trained before it existed; `kizu evaluate` then fits it on the validation split.
     mapScale: mapScaleSchema.optional(),
     // Absent in models trained before it existed: their score is the raw softmax, cut at 0.5.

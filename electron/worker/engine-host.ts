@@ -44,6 +44,7 @@ export function modelSummary(manifest: Manifest, source: string): ModelSummary {
     decisionThreshold: decisionThreshold(manifest),
     masksOnCalledDefect: manifest.mapScale?.maskedWhen === 'called-defect' && manifest.calibration !== undefined,
     mapsRefinedOnImage: manifest.mapScale?.refinedOnImage !== undefined,
+    mapsFromEveryVote: manifest.camScore === 'logit-and-position-margins',
   };
 }
 

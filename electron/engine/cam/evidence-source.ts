@@ -1,12 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { parseEngineSetting, type EngineName } from '../engine-setting.ts';
 import type { CamLayer } from '../resnet-spec.ts';
-import type { StageEvidence } from './types.ts';
+import type { CamScore, StageEvidence } from './types.ts';
 
 /** Which library runs the network's passes; the CAM formulas are tfjs's either way. */
 export type ExplainEngineName = EngineName;
 
-/** The logits and, per requested stage, its output and the class score's gradient there; the caller disposes them. */
+/** The logits and, per requested stage, its output and the gradient there of the score y_c (CamScore, default 'logit'); the caller disposes them. */
 export interface EvidencePass {
   logits: tf.Tensor2D;
   evidence: StageEvidence[];
@@ -18,7 +18,7 @@ export interface EvidencePass {
  */
 export interface EvidenceSource {
   readonly name: ExplainEngineName;
-  gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): Promise<EvidencePass>;
+  gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number, score?: CamScore): Promise<EvidencePass>;
   logits(x: tf.Tensor4D): Promise<number[]>;
   dispose(): void;
 }

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runHead, runStage, runStem, type FoldedResNet } from '../resnet50.ts';
+import { classScoreMap, runHead, runStage, runStem, type FoldedResNet } from '../resnet50.ts';
 import { CAM_LAYERS, STAGES, type CamLayer } from '../resnet-spec.ts';
 import type { EvidencePass, EvidenceSource } from './evidence-source.ts';
 import { InputGradientConvs } from './input-gradient.ts';
+import type { CamScore } from './types.ts';
 
 type CustomGradientFunc = Parameters<typeof tf.customGrad>[0];
 
@@ -22,8 +23,8 @@ function gradientTap(sink: (dy: tf.Tensor4D) => void): (x: tf.Tensor4D) => tf.Te
  * ONE forward and ONE backward pass for every requested layer: the network runs without a
  * tape up to the shallowest requested stage, then under tf.grads from that stage's output,
  * with taps that catch dy_c/dA at the deeper requested stages on the way back. Nothing below
- * the shallowest stage is differentiated. y_c is the logit (before softmax), as in the paper.
- * The caller owns (and must dispose) every tensor returned.
+ * the shallowest stage is differentiated. y_c is the logit (before softmax), as in the paper, or
+ * that plus the positions' positive margins (CamScore). The caller owns (and must dispose) every tensor returned.
  */
 export function gatherEvidence(
   net: FoldedResNet,
@@ -31,6 +32,7 @@ export function gatherEvidence(
   x: tf.Tensor4D,
   layers: readonly CamLayer[],
   targetClass: number,
+  camScore: CamScore = 'logit',
 ): EvidencePass {
   const wanted = CAM_LAYERS.filter((l) => layers.includes(l));
   if (wanted.length === 0) throw new Error('explain needs at least one of layer2, layer3, layer4');
@@ -60,7 +62,9 @@ export function gatherEvidence(
       }
     }
     logits = tf.keep(runHead(h, net.fcWeight, net.fcBias, net.spec.config.pooling));
-    return tf.sum(tf.slice(logits, [0, targetClass], [1, 1]));
+    const logit: tf.Scalar = tf.sum(tf.slice(logits, [0, targetClass], [1, 1]));
+    if (camScore === 'logit') return logit;
+    return tf.add(logit, positionMargins(classScoreMap(h, net.fcWeight, net.fcBias), targetClass)) as tf.Scalar;
   };
   try {
     const [first] = tf.grads(score)([shallow]);
@@ -76,6 +80,15 @@ export function gatherEvidence(
   };
 }
 
+/** sum over positions of max(0, s_target - max over the other classes of s), for a [1, positions, classes] score map. */
+export function positionMargins(scores: tf.Tensor3D, targetClass: number): tf.Scalar {
+  const classes = scores.shape[2];
+  const target = tf.slice(scores, [0, 0, targetClass], [-1, -1, 1]);
+  const others = Array.from({ length: classes }, (_, c) => c).filter((c) => c !== targetClass).map((c) => tf.slice(scores, [0, 0, c], [-1, -1, 1]));
+  const strongest = others.length === 1 ? others[0] : tf.max(tf.concat(others, 2), 2, true);
+  return tf.sum(tf.relu(tf.sub(target, strongest)));
+}
+
 /** The passes on tfjs's backend (wasm, cpu or tfjs-node): gatherEvidence and the folded forward. */
 export class TfjsEvidence implements EvidenceSource {
   readonly name = 'tfjs' as const;
@@ -85,8 +98,8 @@ export class TfjsEvidence implements EvidenceSource {
     this.backward = new InputGradientConvs(net);
   }
 
-  async gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): Promise<EvidencePass> {
-    return gatherEvidence(this.net, this.backward, x, layers, targetClass);
+  async gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number, score: CamScore = 'logit'): Promise<EvidencePass> {
+    return gatherEvidence(this.net, this.backward, x, layers, targetClass, score);
   }
 
   async logits(x: tf.Tensor4D): Promise<number[]> {

@@ -1,5 +1,6 @@
 import type { ResNetSpec, ConvSpec, CamLayer, StageSpec } from '../resnet-spec.ts';
 import { STAGES } from '../resnet-spec.ts';
+import type { CamScore } from '../cam/types.ts';
 import { topkCount } from '../resnet50.ts';
 import { GraphBuilder, type FloatTensor } from './graph-builder.ts';
 
@@ -22,6 +23,8 @@ export interface EvidenceGraphShape {
   width: number;
   /** Stages whose activations and gradients the graph outputs; the shallowest bounds the backward pass; none: logits alone. */
   layers: readonly CamLayer[];
+  /** The score whose gradient the graph outputs (default 'logit'). */
+  score?: CamScore;
 }
 
 /** Graph value names: inputs `x` [1, C, H, W] and `target` (int64 [1]); outputs `logits`, `act_<layer>`, `grad_<layer>`. */
@@ -110,7 +113,7 @@ export function buildEvidenceGraph(weights: EvidenceGraphWeights, shape: Evidenc
     if (wanted.includes(stage.name)) g.output(evidenceOutputs(stage.name as CamLayer).activations, h);
   });
 
-  const { logits, gradient } = head(g, weights, h, size, target);
+  const { logits, gradient } = head(g, weights, h, size, target, shape.score ?? 'logit');
   g.output('logits', logits);
   if (shallowest < 0) return g.encode('kizu-forward');
 
@@ -136,12 +139,14 @@ export function buildEvidenceGraph(weights: EvidenceGraphWeights, shape: Evidenc
 }
 
 /**
- * The class scores and d(score of `target`)/d(layer4), for the head the spec names: global
- * average then fc, or fc at every position (a 1x1 conv) and the mean of each class's top k,
- * whose gradient is shared equally by the positions at or above the k-th score (as the
- * training head's, and PyTorch's topk up to ties).
+ * The class scores and d(y)/d(layer4), for the head the spec names: global average then fc, or
+ * fc at every position (a 1x1 conv) and the mean of each class's top k. y is the target's logit,
+ * whose gradient under top-k is shared equally by the positions at or above the k-th score (as
+ * the training head's, and PyTorch's topk up to ties), with, for 'logit-and-position-margins',
+ * the positions' positive margins added (the same under either head): W[target] - W[strongest
+ * other] where the margin is positive, else 0.
  */
-function head(g: GraphBuilder, weights: EvidenceGraphWeights, features: string, size: Spatial, target: string): { logits: string; gradient: () => string } {
+function head(g: GraphBuilder, weights: EvidenceGraphWeights, features: string, size: Spatial, target: string, score: CamScore): { logits: string; gradient: () => string } {
   const { spec, fcWeight, fcBias } = weights;
   const [classes, channels] = fcWeight.dims;
   const fcW = g.float('fc.weight', fcWeight);
@@ -149,22 +154,36 @@ function head(g: GraphBuilder, weights: EvidenceGraphWeights, features: string, 
   const targetRow = () => g.op('Reshape', [g.op('Gather', [fcW, target], { axis: 0 }), g.int64([1, channels, 1, 1])]);
   const pooling = spec.config.pooling ?? { kind: 'avg' };
   const positions = size.h * size.w;
+  const scoreMap = () => {
+    const filter = g.op('Reshape', [fcW, g.int64([classes, channels, 1, 1])]);
+    return g.op('Reshape', [g.op('Conv', [features, filter, fcB]), g.int64([1, classes, positions])]);
+  };
+  const marginGradient = (scores: string) => {
+    const isTarget = g.op('Equal', [g.op('Reshape', [g.int64(Array.from({ length: classes }, (_, c) => c)), g.int64([1, classes, 1])]), target]);
+    const others = g.op('Where', [isTarget, g.scalar(-3.4e38), scores]);
+    const strongest = g.op('ArgMax', [others], { axis: 1, keepdims: 0 });
+    const margin = g.op('Sub', [g.op('Gather', [scores, target], { axis: 1 }), g.op('ReduceMax', [others], { axes: [1], keepdims: 1 })]);
+    const voting = g.op('Cast', [g.op('Greater', [margin, g.scalar(0)])], { to: 1 });
+    const otherRows = g.op('Transpose', [g.op('Gather', [fcW, g.op('Reshape', [strongest, g.int64([positions])])], { axis: 0 })], { perm: [1, 0] });
+    const direction = g.op('Sub', [targetRow(), g.op('Reshape', [otherRows, g.int64([1, channels, size.h, size.w])])]);
+    return g.op('Mul', [g.op('Reshape', [voting, g.int64([1, 1, size.h, size.w])]), direction]);
+  };
+  const withMargins = (logitGradient: () => string, scores: () => string) => (score === 'logit' ? logitGradient : () => g.op('Add', [logitGradient(), marginGradient(scores())]));
   if (pooling.kind === 'avg') {
     const pooled = g.op('Flatten', [g.op('GlobalAveragePool', [features])]);
     const logits = g.op('Gemm', [pooled, fcW, fcB], { transB: 1 });
-    return { logits, gradient: () => g.op('Expand', [g.op('Mul', [targetRow(), g.scalar(1 / positions)]), g.op('Shape', [features])]) };
+    return { logits, gradient: withMargins(() => g.op('Expand', [g.op('Mul', [targetRow(), g.scalar(1 / positions)]), g.op('Shape', [features])]), scoreMap) };
   }
-  const filter = g.op('Reshape', [fcW, g.int64([classes, channels, 1, 1])]);
-  const scores = g.op('Reshape', [g.op('Conv', [features, filter, fcB]), g.int64([1, classes, positions])]);
+  const scores = scoreMap();
   const k = topkCount(positions, pooling.fraction);
   const top = g.op('TopK', [scores, g.int64([k])], { axis: 2, largest: 1, sorted: 1 }, 2);
   const logits = g.op('ReduceMean', [top], { axes: [2], keepdims: 0 });
-  const gradient = () => {
+  const logitGradient = () => {
     const targetScores = g.op('Gather', [scores, target], { axis: 1 });
     const kth = g.op('ReduceMin', [g.op('Gather', [top, target], { axis: 1 })], { axes: [2], keepdims: 1 });
     const selected = g.op('Cast', [g.op('GreaterOrEqual', [targetScores, kth])], { to: 1 });
     const share = g.op('Div', [selected, g.op('ReduceSum', [selected, g.int64([2])], { keepdims: 1 })]);
     return g.op('Mul', [g.op('Reshape', [share, g.int64([1, 1, size.h, size.w])]), targetRow()]);
   };
-  return { logits, gradient };
+  return { logits, gradient: withMargins(logitGradient, () => scores) };
 }

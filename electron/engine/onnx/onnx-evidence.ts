@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseExplainEngine, type EvidencePass, type EvidenceSource, type ExplainEngineName } from '../cam/evidence-source.ts';
+import type { CamScore } from '../cam/types.ts';
 import type { FoldedResNet } from '../resnet50.ts';
 import { allConvs, CAM_LAYERS, type CamLayer } from '../resnet-spec.ts';
 import { SessionCache } from './session-cache.ts';
@@ -75,9 +76,9 @@ export class OnnxEvidence implements EvidenceSource {
     return new OnnxEvidence(await loadOnnxRuntime(), onnxWeights(net), threads);
   }
 
-  private session(height: number, width: number, layers: readonly CamLayer[]): Promise<OrtSession> {
-    const key = `${height}x${width}:${layers.join(',')}`;
-    return this.sessions.get(key, () => createSession(buildEvidenceGraph(this.weights, { height, width, layers }), this.threads));
+  private session(height: number, width: number, layers: readonly CamLayer[], score: CamScore): Promise<OrtSession> {
+    const key = `${height}x${width}:${layers.join(',')}:${score}`;
+    return this.sessions.get(key, () => createSession(buildEvidenceGraph(this.weights, { height, width, layers, score }), this.threads));
   }
 
   /** The class scores alone, from a forward-only graph. */
@@ -89,14 +90,15 @@ export class OnnxEvidence implements EvidenceSource {
   }
 
   /** x is the network's NHWC input [1, h, w, C]; the caller owns every tensor returned. */
-  async gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number): Promise<EvidencePass> {
+  async gather(x: tf.Tensor4D, layers: readonly CamLayer[], targetClass: number, score: CamScore = 'logit'): Promise<EvidencePass> {
     const wanted = CAM_LAYERS.filter((l) => layers.includes(l));
     const classes = this.weights.fcBias.dims[0];
     if (!Number.isInteger(targetClass) || targetClass < 0 || targetClass >= classes) {
       throw new Error(`target class ${targetClass} is out of range: the model has classes 0..${classes - 1}`);
     }
     const [, height, width, channels] = x.shape;
-    const session = await this.session(height, width, wanted);
+    // Without layers the graph is the forward pass alone, whatever the score.
+    const session = await this.session(height, width, wanted, wanted.length > 0 ? score : 'logit');
     const planar = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
     const pixels = (await planar.data()) as Float32Array;
     planar.dispose();

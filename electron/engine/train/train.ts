@@ -646,6 +646,9 @@ export async function train(
     inputChannels: channels,
     inputSize: { policy: 'fixed', height: canvas.height, width: canvas.width },
     normalization: { mean, std },
+    // Under the top-k head the logit's gradient reaches k positions only; adding every position
+    // that votes defect localises better (models/RECIPES.md, "The score the maps differentiate").
+    camScore: 'logit-and-position-margins',
     weights: { file: 'weights.safetensors', dtype: o.width >= 32 ? 'float16' : 'float32' },
     provenance: {
       createdAt: new Date().toISOString(),

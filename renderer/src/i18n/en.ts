@@ -96,6 +96,7 @@ export const en = {
     scoreRaw: 'Scores are the network\'s softmax, not calibrated; an image is called defective from 50 %.',
     scaleModel: 'Maps on the model\'s one scale.',
     scaleRefined: 'Maps on the model\'s one scale, refined on the image\'s own pixels so they follow the defect.',
+    mapsFromVotes: 'The maps show every place the model votes defect, not only the few its score is pooled from.',
     scalePerImage: 'No map scale: each map is stretched to its own range.',
     result: 'Classification',
     notClassified: 'Run the map to classify this image.',

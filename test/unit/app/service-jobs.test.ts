@@ -13,7 +13,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const status: EngineStatus = {
   backend: { name: 'cpu', version: '4.22.0', threads: 1, simd: false, label: 'cpu 4.22.0, 1 thread' },
   mapsEngine: { name: 'tfjs', version: '4.22.0', threads: 1, label: 'tfjs cpu 4.22.0, 1 thread' },
-  model: { name: 'm', path: '/models/m', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: '224x224', metrics: {}, mapThresholds: null, calibrated: false, decisionThreshold: 0.5, masksOnCalledDefect: false, mapsRefinedOnImage: false },
+  model: { name: 'm', path: '/models/m', classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: '224x224', metrics: {}, mapThresholds: null, calibrated: false, decisionThreshold: 0.5, masksOnCalledDefect: false, mapsRefinedOnImage: false, mapsFromEveryVote: false },
   modelError: null,
 };
 

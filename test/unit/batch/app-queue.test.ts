@@ -24,7 +24,7 @@ afterAll(async () => {
 const status: EngineStatus = {
   backend: { name: 'cpu', version: '4.22.0', threads: 1, simd: false, label: 'cpu' },
   mapsEngine: { name: 'tfjs', version: '4.22.0', threads: 1, label: 'tfjs cpu' },
-  model: { name: 'weights', path: model, classes: ['a', 'b', 'c'], defectClass: 0, inputChannels: 1, inputSize: '224x224', metrics: {}, mapThresholds: null, calibrated: false, decisionThreshold: 0.5, masksOnCalledDefect: false, mapsRefinedOnImage: false },
+  model: { name: 'weights', path: model, classes: ['a', 'b', 'c'], defectClass: 0, inputChannels: 1, inputSize: '224x224', metrics: {}, mapThresholds: null, calibrated: false, decisionThreshold: 0.5, masksOnCalledDefect: false, mapsRefinedOnImage: false, mapsFromEveryVote: false },
   modelError: null,
 };
 const engine: EnginePort = {

@@ -138,6 +138,16 @@ describe('model section', () => {
     const wrapper = mount(ModelSection);
     await settle();
     expect(wrapper.get('[data-testid="model-calibration"]').text()).toContain("refined on the image's own pixels");
+    expect(wrapper.get('[data-testid="model-calibration"]').text()).not.toContain('every place the model votes defect');
+  });
+
+  it('says where the maps show every place the model votes defect', async () => {
+    fake.mapThresholds = LAYERCAM_THRESHOLDS;
+    fake.mapsFromEveryVote = true;
+    await useModelStore().refreshEngine();
+    const wrapper = mount(ModelSection);
+    await settle();
+    expect(wrapper.get('[data-testid="model-calibration"]').text()).toContain('every place the model votes defect, not only the few its score is pooled from');
   });
 
   it('an uncalibrated model without a map scale shows its softmax and says both', async () => {

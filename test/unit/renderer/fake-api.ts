@@ -68,6 +68,8 @@ export class FakeApi implements KizuApi {
   masksOnCalledDefect = false;
   /** Whether the model's maps on its scale are refined on the image. */
   mapsRefinedOnImage = false;
+  /** Whether the model's maps take every position that votes defect (manifest.camScore). */
+  mapsFromEveryVote = false;
 
   /**
    * A calibrated model with LayerCAM thresholds on its map scale whose default masks are drawn
@@ -310,7 +312,7 @@ export class FakeApi implements KizuApi {
   private summaryOf(path: string): ApiResponses['loadModel'] {
     return {
       name: path.split('/').at(-1) ?? path, path, classes: ['ok', 'defect'], defectClass: 1, inputChannels: 1, inputSize: 'native', metrics: {},
-      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold, masksOnCalledDefect: this.masksOnCalledDefect, mapsRefinedOnImage: this.mapsRefinedOnImage,
+      mapThresholds: this.mapThresholds, calibrated: this.decisionThreshold !== 0.5, decisionThreshold: this.decisionThreshold, masksOnCalledDefect: this.masksOnCalledDefect, mapsRefinedOnImage: this.mapsRefinedOnImage, mapsFromEveryVote: this.mapsFromEveryVote,
     };
   }
 }

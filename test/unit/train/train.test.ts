@@ -81,6 +81,8 @@ describe('kizu train', { timeout: 900_000 }, () => {
     expect(mean(losses.slice(-8))).toBeLessThan(0.8 * mean(losses.slice(0, 8)));
     const model = await loadModelDir(out);
     expect(model.manifest.architecture.pooling).toEqual({ kind: 'topk', fraction: 0.25 });
+    // Its maps take every position that votes defect, not only the k the pooling chose.
+    expect(model.manifest.camScore).toBe('logit-and-position-margins');
     model.net.dispose();
   });
 
