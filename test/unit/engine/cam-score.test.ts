@@ -7,7 +7,7 @@ import { layerCam } from '../../../electron/engine/cam/layercam.ts';
 import { CAM_SCORES } from '../../../electron/engine/cam/types.ts';
 import { initialiseResNet } from '../../../electron/engine/init-weights.ts';
 import { parseManifest } from '../../../electron/engine/manifest.ts';
-import { classScoreMap, FoldedResNet, type ResNet50 } from '../../../electron/engine/resnet50.ts';
+import { classScoreMap, FoldedResNet } from '../../../electron/engine/resnet50.ts';
 import { CAM_LAYERS, resnetSpec } from '../../../electron/engine/resnet-spec.ts';
 import { Rng } from '../../../electron/data/synth/rng.ts';
 import { backendsUnderTest } from '../helpers/backends.ts';
@@ -59,34 +59,34 @@ describe.each(backends)('the positions\' margins on %s', (backend) => {
   });
 });
 
+/** A tiny two-class network whose fc bias decides every position's vote, and its tfjs evidence. */
+async function votingNet(bias: [number, number]): Promise<{ evidence: TfjsEvidence; dispose: () => void }> {
+  await useBackend('wasm');
+  const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 4, blocks: [1, 1, 1, 1], pooling: { kind: 'topk', fraction: 1 / 16 } });
+  const net = initialiseResNet(spec, 3);
+  const old = net.params.get('fc.bias')!;
+  net.params.set('fc.bias', tf.tensor1d(bias));
+  old.dispose();
+  const folded = FoldedResNet.fold(net);
+  const evidence = new TfjsEvidence(folded);
+  return { evidence, dispose: () => [evidence, folded, net].forEach((o) => o.dispose()) };
+}
+
 describe('maps of an image on which no position votes for the target', () => {
-  let net: ResNet50;
-  let folded: FoldedResNet;
-  let evidence: TfjsEvidence;
+  let voting: Awaited<ReturnType<typeof votingNet>>;
 
+  // Class 0 wins every position by a wide margin: an image the model calls OK everywhere.
   beforeAll(async () => {
-    await useBackend('wasm');
-    const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 4, blocks: [1, 1, 1, 1], pooling: { kind: 'topk', fraction: 1 / 16 } });
-    net = initialiseResNet(spec, 3);
-    // Class 0 wins every position by a wide margin: an image the model calls OK everywhere.
-    const old = net.params.get('fc.bias')!;
-    net.params.set('fc.bias', tf.tensor1d([50, -50]));
-    old.dispose();
-    folded = FoldedResNet.fold(net);
-    evidence = new TfjsEvidence(folded);
+    voting = await votingNet([50, -50]);
   });
 
-  afterAll(() => {
-    evidence.dispose();
-    folded.dispose();
-    net.dispose();
-  });
+  afterAll(() => voting.dispose());
 
   it('are the logit\'s maps: no position adds its margin', async () => {
     const x = tf.randomUniform([1, 64, 64, 1], -2, 2, 'float32', 4) as tf.Tensor4D;
     const maps: Record<string, Float32Array[]> = {};
     for (const score of CAM_SCORES) {
-      const pass = await evidence.gather(x, CAM_LAYERS, 1, score);
+      const pass = await voting.evidence.gather(x, CAM_LAYERS, 1, score);
       maps[score] = [];
       for (const e of pass.evidence) {
         const map = layerCam(e);
@@ -103,28 +103,19 @@ describe('maps of an image on which no position votes for the target', () => {
 
 describe('maps of an image on which positions vote for the target', () => {
   it('reach beyond the top-k positions the logit\'s gradient is confined to', async () => {
-    await useBackend('wasm');
-    const spec = resnetSpec({ numClasses: 2, inChannels: 1, width: 4, blocks: [1, 1, 1, 1], pooling: { kind: 'topk', fraction: 1 / 16 } });
-    const net = initialiseResNet(spec, 3);
     // Class 1 wins every position: all 16 layer4 cells vote, the top-k head pools one of them.
-    const old = net.params.get('fc.bias')!;
-    net.params.set('fc.bias', tf.tensor1d([-50, 50]));
-    old.dispose();
-    const folded = FoldedResNet.fold(net);
-    const evidence = new TfjsEvidence(folded);
+    const voting = await votingNet([-50, 50]);
     const x = tf.abs(tf.randomUniform([1, 128, 128, 1], -2, 2, 'float32', 5)) as tf.Tensor4D;
     const reached: Record<string, number> = {};
     for (const score of CAM_SCORES) {
-      const pass = await evidence.gather(x, ['layer4'], 1, score);
+      const pass = await voting.evidence.gather(x, ['layer4'], 1, score);
       const gradient = (await pass.evidence[0].gradients.data()) as Float32Array;
       const channels = pass.evidence[0].gradients.shape[3];
       reached[score] = Array.from({ length: gradient.length / channels }, (_, p) => gradient.subarray(p * channels, (p + 1) * channels).some((v) => v !== 0)).filter(Boolean).length;
       tf.dispose([pass.logits, ...pass.evidence.flatMap((e) => [e.activations, e.gradients])]);
     }
     x.dispose();
-    evidence.dispose();
-    folded.dispose();
-    net.dispose();
+    voting.dispose();
     expect(reached.logit).toBe(1);
     expect(reached['logit-and-position-margins']).toBe(16);
   });
