@@ -8,6 +8,9 @@
  *   - 'fraction F': keep the pixels at or above F times the region's own maximum (F = 0.5 is the
  *     half-maximum, the usual width of a peak);
  *   - 'otsu': keep the pixels over Otsu's split of the region's own values.
+ * and, on the fused map only, 'shaped by layer2': each fused region keeps the layer2 default mask's
+ * pixels inside it where it has any (the coarse map finds the region, the fine one draws its
+ * shape), and stays whole where layer2 drew nothing in it.
  * Reports, per map: pooled mIoU and IoU(defect) over the test split as `kizu evaluate` counts
  * them; per defect kind, IoU(defect) pooled and the mean per image; and on each defective image
  * the mask's area against the truth's.
@@ -33,7 +36,7 @@ const { values: a } = parseArgs({ options: {
 if (!a.model || !a.test) throw new Error('usage: --model DIR --test DATASET [--maps fused,layer2]');
 const MAPS = a.maps!.split(',') as ScaledMapName[];
 
-type Variant = { name: string; cut: (map: Float32Array, mask: Uint8Array, width: number, height: number) => Uint8Array };
+type Variant = { name: string; cut: (map: Float32Array, mask: Uint8Array, width: number, height: number, layer2Mask: Uint8Array) => Uint8Array };
 
 /** Re-cuts every region of `mask` by a rule on that region's own values. */
 function perRegion(rule: (values: Float32Array) => number): Variant['cut'] {
@@ -64,7 +67,18 @@ const VARIANTS: Variant[] = [
   { name: 'as cut (shipped)', cut: (_m, mask) => mask },
   ...[0.3, 0.5, 0.7].map((f) => ({ name: `fraction ${f}`, cut: perRegion((v) => f * maxOf(v)) })),
   { name: 'otsu', cut: perRegion(otsuOf) },
+  { name: 'shaped by layer2', cut: shapedBy },
 ];
+
+function shapedBy(_map: Float32Array, mask: Uint8Array, width: number, height: number, fine: Uint8Array): Uint8Array {
+  if (mask === fine) return mask;
+  const { labels, components } = labelComponents({ width, height, data: mask });
+  const hasFine = new Uint8Array(components.length + 1);
+  for (let i = 0; i < labels.length; i++) if (labels[i] && fine[i]) hasFine[labels[i]] = 1;
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < labels.length; i++) if (labels[i]) out[i] = hasFine[labels[i]] ? fine[i] : 1;
+  return out;
+}
 
 await initBackend();
 const model = await loadModelDir(a.model);
@@ -92,6 +106,9 @@ for (const item of test) {
   const e = await explainer.explain(image, { methods: ['layercam'], layers: ['layer2', 'layer3', 'layer4'], fused: true });
   const maps = await scaledMaps(e, 'layercam', scale, await refinerFor(scale, image, e.inputSize));
   const drawn = scale.maskedWhen !== 'called-defect' || e.defectProbability >= cutP;
+  const layer2Mask = new Uint8Array(image.width * image.height);
+  const layer2Th = scale.methods.layercam.threshold.layer2;
+  if (drawn && layer2Th !== null) maps.layer2!.forEach((v, i) => { layer2Mask[i] = v >= layer2Th ? 1 : 0; });
   for (const name of MAPS) {
     const map = maps[name]!;
     const th = scale.methods.layercam.threshold[name];
@@ -99,7 +116,8 @@ for (const item of test) {
     const base = new Uint8Array(map.length);
     if (drawn) for (let i = 0; i < map.length; i++) base[i] = map[i] >= th ? 1 : 0;
     for (const v of VARIANTS) {
-      const mask = v.cut(map, base, image.width, image.height);
+      if (v.cut === shapedBy && name !== 'fused') continue;
+      const mask = v.cut(map, base, image.width, image.height, name === 'layer2' ? base : layer2Mask);
       const t = tallyOf(`${name} | ${v.name}`);
       segmentationCounts(mask, truth, t.pooled);
       if (!item.isDefect) continue;
