@@ -2,8 +2,9 @@
  * Masks at the default threshold are regions, not outlines: one threshold for lines and blobs,
  * held up by the busiest OK images, draws around a 2 px crack a region 30-70 times its area.
  * Would cutting each region again against its own peak follow the defect? For every test image,
- * the model's default mask as the review draws it (map refined on the image, on the model's
- * scale, the default threshold, empty where the image is called OK), then per 8-connected region
+ * the model's default mask as `kizu evaluate` scores it (map refined on the image, on the model's
+ * scale, the default threshold, empty where the image is called OK; before the review's clean-up,
+ * which fills holes and drops specks under 16 px), then per 8-connected region
  * of it:
  *   - 'fraction F': keep the pixels at or above F times the region's own maximum (F = 0.5 is the
  *     half-maximum, the usual width of a peak);
