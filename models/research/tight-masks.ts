@@ -72,7 +72,6 @@ const VARIANTS: Variant[] = [
 ];
 
 function shapedBy(_map: Float32Array, mask: Uint8Array, width: number, height: number, fine: Uint8Array): Uint8Array {
-  if (mask === fine) return mask;
   const { labels, components } = labelComponents({ width, height, data: mask });
   const hasFine = new Uint8Array(components.length + 1);
   for (let i = 0; i < labels.length; i++) if (labels[i] && fine[i]) hasFine[labels[i]] = 1;
@@ -117,8 +116,9 @@ for (const item of test) {
     const base = new Uint8Array(map.length);
     if (drawn) for (let i = 0; i < map.length; i++) base[i] = map[i] >= th ? 1 : 0;
     for (const v of VARIANTS) {
-      if (v.cut === shapedBy && name !== 'fused') continue;
-      const mask = v.cut(map, base, image.width, image.height, name === 'layer2' ? base : layer2Mask);
+      // Shaping layer2's own regions by layer2 would give them back unchanged.
+      if (v.cut === shapedBy && name === 'layer2') continue;
+      const mask = v.cut(map, base, image.width, image.height, layer2Mask);
       const t = tallyOf(`${name} | ${v.name}`);
       segmentationCounts(mask, truth, t.pooled);
       if (!item.isDefect) continue;
